@@ -1,0 +1,1 @@
+"""Screener: generated protocol code lives in screener.v1 (see protos/)."""

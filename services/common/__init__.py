@@ -1,0 +1,1 @@
+"""Code shared by every service: settings, logging, errors, gRPC bootstrap, NATS helpers."""

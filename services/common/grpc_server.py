@@ -1,0 +1,65 @@
+"""gRPC server bootstrap shared by every service: health, reflection, error mapping, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Iterable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.common.errors import ErrorMappingInterceptor
+
+log = logging.getLogger(__name__)
+
+Registrar = Callable[[grpc.aio.Server], None]
+
+
+class GrpcServer:
+    """A grpc.aio server with the standard health service (SERVING per service) and reflection."""
+
+    def __init__(self, host: str, port: int, service_names: Iterable[str], registrars: Iterable[Registrar]) -> None:
+        self.server = grpc.aio.server(
+            interceptors=[ErrorMappingInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+                ("grpc.max_send_message_length", 32 * 1024 * 1024),
+            ],
+        )
+        self.health = health.aio.HealthServicer()
+        self.service_names = list(service_names)
+        for register in registrars:
+            register(self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            self.server,
+        )
+        self.address = f"{host}:{port}"
+        self.port = self.server.add_insecure_port(self.address)
+
+    async def start(self) -> None:
+        await self.server.start()
+        await self.set_serving(True)
+        log.info("gRPC listening on %s (%s)", self.address, ", ".join(self.service_names))
+
+    async def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.health.set("", status)
+        for name in self.service_names:
+            await self.health.set(name, status)
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Report NOT_SERVING first so balancers stop sending, then let in-flight calls finish."""
+        await self.set_serving(False)
+        await self.server.stop(grace_seconds)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set `stop`; the service then shuts down gracefully."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,260 @@
+"""NATS JetStream topology and the pull-worker loop every worker service runs.
+
+Streams, consumers and the object store are declared here, in one place, idempotently at start.
+Work messages and stage events are protobuf. A worker acks only after its result event is
+published; a retryable failure is nak'ed with a growing delay; after `max_deliver` attempts the
+worker reports the failure as the resume's outcome and terminates the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.object_store import ObjectStore
+
+from screener.v1 import pipeline_pb2
+
+log = logging.getLogger(__name__)
+
+WORK_STREAM = "SCREENER_WORK"
+EVENTS_STREAM = "SCREENER_EVENTS"
+RESUME_BUCKET = "resumes"
+
+SUBJECT_EXTRACT = "screener.work.extract"
+SUBJECT_RANK = "screener.work.rank"
+SUBJECT_ANALYZE = "screener.work.analyze"
+EVENTS_SUBJECTS = "screener.events.>"
+
+# durable consumer name -> (stream, filter subject)
+CONSUMERS: dict[str, tuple[str, str]] = {
+    "extractor": (WORK_STREAM, SUBJECT_EXTRACT),
+    "ranker": (WORK_STREAM, SUBJECT_RANK),
+    "analyzer": (WORK_STREAM, SUBJECT_ANALYZE),
+    "gateway": (EVENTS_STREAM, EVENTS_SUBJECTS),
+}
+
+STAGE_NAMES = {
+    pipeline_pb2.STAGE_EXTRACT: "extract",
+    pipeline_pb2.STAGE_RANK: "rank",
+    pipeline_pb2.STAGE_ANALYZE: "analyze",
+}
+
+
+def event_subject(stage: int) -> str:
+    return f"screener.events.{STAGE_NAMES.get(stage, 'unknown')}"
+
+
+def default_worker_name(service: str) -> str:
+    return f"{service}@{socket.gethostname()}:{os.getpid()}"
+
+
+async def connect(url: str, name: str) -> NatsClient:
+    """Connect with unbounded reconnects, so a restarted nats-server is picked up again by itself."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc)
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected")
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+        error_cb=on_error,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+    )
+
+
+@dataclass(frozen=True)
+class Topology:
+    ack_wait_seconds: float = 30.0
+    max_deliver: int = 5
+    replicas: int = 1
+    max_ack_pending: int = 256
+
+
+async def ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectStore:
+    """Create (or update) streams, durable consumers and the resume object store."""
+    streams = {
+        WORK_STREAM: ["screener.work.>"],
+        EVENTS_STREAM: [EVENTS_SUBJECTS],
+    }
+    for name, subjects in streams.items():
+        config = StreamConfig(
+            name=name,
+            subjects=subjects,
+            retention=RetentionPolicy.WORK_QUEUE,
+            storage=StorageType.FILE,
+            num_replicas=topology.replicas,
+            duplicate_window=120.0,
+        )
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+    for durable, (stream, subject) in CONSUMERS.items():
+        config = ConsumerConfig(
+            durable_name=durable,
+            filter_subject=subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=topology.ack_wait_seconds,
+            max_deliver=topology.max_deliver,
+            max_ack_pending=topology.max_ack_pending,
+        )
+        await js.add_consumer(stream, config)
+    try:
+        return await js.object_store(RESUME_BUCKET)
+    except (NotFoundError, BadRequestError):
+        return await js.create_object_store(RESUME_BUCKET, storage=StorageType.FILE)
+
+
+async def publish_event(js: JetStreamContext, event: pipeline_pb2.StageEvent) -> None:
+    """Publish a stage event; the message id makes a re-published duplicate a no-op in JetStream."""
+    outcome = event.WhichOneof("outcome") or "none"
+    msg_id = f"{event.ref.run_id}:{event.stage}:{outcome}"
+    await js.publish(event_subject(event.stage), event.SerializeToString(), headers={"Nats-Msg-Id": msg_id})
+
+
+async def publish_work(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
+    await js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+
+
+class RetryableError(Exception):
+    """A failure worth another attempt (a dependency was briefly unavailable)."""
+
+
+Handler = Callable[[Msg], Awaitable[None]]
+GiveUp = Callable[[Msg, BaseException], Awaitable[None]]
+
+
+class PullWorker:
+    """Runs `handler` for each message of a durable pull consumer, `concurrency` at a time.
+
+    The handler publishes its own result and returns; the worker then acks. While it runs the
+    worker heartbeats (`in_progress`) so long work is not redelivered. On shutdown it stops
+    fetching, lets in-flight messages finish within the grace period and naks the rest so
+    another replica takes them at once.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        durable: str,
+        handler: Handler,
+        *,
+        give_up: GiveUp,
+        concurrency: int = 2,
+        ack_wait_seconds: float = 30.0,
+        max_deliver: int = 5,
+        fetch_timeout: float = 1.0,
+    ) -> None:
+        self._js = js
+        self._durable = durable
+        self._stream, self._subject = CONSUMERS[durable]
+        self._handler = handler
+        self._give_up = give_up
+        self._concurrency = concurrency
+        self._ack_wait = ack_wait_seconds
+        self._max_deliver = max_deliver
+        self._fetch_timeout = fetch_timeout
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def run(self, stop: asyncio.Event, grace_seconds: float = 10.0) -> None:
+        sub = await self._js.pull_subscribe_bind(self._durable, stream=self._stream)
+        log.info("worker pulling %s (%s), concurrency %d", self._durable, self._subject, self._concurrency)
+        try:
+            while not stop.is_set():
+                await self._slots.acquire()
+                try:
+                    msgs = await sub.fetch(batch=1, timeout=self._fetch_timeout)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    self._slots.release()
+                    continue
+                except Exception as exc:  # connection trouble: back off and keep the loop alive
+                    self._slots.release()
+                    log.warning("fetch from %s failed: %s", self._durable, exc)
+                    await asyncio.sleep(1.0)
+                    continue
+                for msg in msgs:
+                    task = asyncio.create_task(self._handle(msg))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+        finally:
+            await self._drain(grace_seconds)
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _drain(self, grace_seconds: float) -> None:
+        if not self._in_flight:
+            return
+        log.info("waiting for %d in-flight messages", len(self._in_flight))
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        interval = max(self._ack_wait / 3.0, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    async def _handle(self, msg: Msg) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(msg))
+        try:
+            await self._handler(msg)
+            heartbeat.cancel()
+            await msg.ack()
+        except asyncio.CancelledError:
+            # Shutdown before the work finished: hand the message back for another replica.
+            heartbeat.cancel()
+            with contextlib.suppress(Exception):
+                await msg.nak()
+            raise
+        except Exception as exc:
+            heartbeat.cancel()
+            delivered = msg.metadata.num_delivered if msg.metadata else 1
+            if delivered >= self._max_deliver:
+                log.error("giving up on %s after %d deliveries: %s", msg.subject, delivered, exc)
+                try:
+                    await self._give_up(msg, exc)
+                    await msg.term()
+                except Exception:
+                    log.exception("could not record give-up; leaving message for redelivery")
+            else:
+                delay = min(2.0**delivered, 60.0)
+                log.warning("attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay)
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=delay)
+        finally:
+            self._slots.release()

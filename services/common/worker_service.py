@@ -1,0 +1,103 @@
+"""The shape every worker service shares: a gRPC API plus a JetStream pull worker, one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from nats.aio.msg import Msg
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from nats.js.object_store import ObjectStore
+
+from services.common import nats as screener_nats
+from services.common.grpc_server import GrpcServer, Registrar, install_stop_signals
+from services.common.settings import ServiceSettings
+from screener.v1 import pipeline_pb2
+
+log = logging.getLogger(__name__)
+
+# A stage handler gets the raw message and the JetStream context and publishes its StageEvent.
+StageHandler = Callable[[Msg, JetStreamContext], Awaitable[None]]
+
+
+def failure_event(
+    ref: pipeline_pb2.WorkRef, stage: int, worker: str, reason: str, message: str
+) -> pipeline_pb2.StageEvent:
+    return pipeline_pb2.StageEvent(
+        ref=ref,
+        stage=stage,  # type: ignore[arg-type]
+        worker=worker,
+        failed=pipeline_pb2.StageFailure(reason=reason, message=message[:2000]),
+    )
+
+
+@dataclass
+class WorkerParts:
+    """What a worker service plugs into the shared runtime."""
+
+    grpc_service_names: list[str]
+    registrars: list[Registrar]
+    handler: StageHandler
+    give_up: Callable[[Msg, BaseException, JetStreamContext], Awaitable[None]]
+
+
+async def run_worker_service(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    build: Callable[[JetStreamContext, ObjectStore], WorkerParts],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve gRPC and consume `service`'s work until SIGTERM/SIGINT, then shut down gracefully.
+
+    Order on stop: health goes NOT_SERVING, the pull loop stops fetching and finishes (or hands
+    back) in-flight messages, the gRPC server drains, and the NATS connection is drained last so
+    every result published by in-flight work is flushed.
+    """
+    stop = stop or asyncio.Event()
+    install_stop_signals(stop)
+    nc = await screener_nats.connect(settings.nats_url, name=settings.worker_name or service)
+    js = nc.jetstream()
+    store = await screener_nats.ensure_topology(
+        js,
+        screener_nats.Topology(
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+            replicas=settings.stream_replicas,
+        ),
+    )
+    parts = build(js, store)
+    handler, give_up = parts.handler, parts.give_up
+    server = GrpcServer(settings.grpc_host, settings.grpc_port, parts.grpc_service_names, parts.registrars)
+    await server.start()
+
+    async def handle(msg: Msg) -> None:
+        await handler(msg, js)
+
+    async def on_give_up(msg: Msg, exc: BaseException) -> None:
+        await give_up(msg, exc, js)
+
+    worker = screener_nats.PullWorker(
+        js,
+        service,
+        handle,
+        give_up=on_give_up,
+        concurrency=settings.worker_concurrency,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
+    pull = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
+    log.info("%s ready", service)
+    await stop.wait()
+    log.info("%s stopping", service)
+    await server.set_serving(False)
+    with contextlib.suppress(Exception):
+        await pull
+    await server.stop(settings.shutdown_grace_seconds)
+    with contextlib.suppress(Exception):
+        await nc.drain()
+    log.info("%s stopped", service)

@@ -1,0 +1,1 @@
+"""The bundled demo: a sample job and generated sample resumes (fictional people)."""

@@ -1,0 +1,1 @@
+"""Extractor service: resume files in, structured ParsedResume out."""

@@ -1,0 +1,47 @@
+"""`python -m services.extractor`: the extractor's gRPC API and its JetStream worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nats.js import JetStreamContext
+from nats.js.object_store import ObjectStore
+
+from screener.v1 import extractor_pb2, extractor_pb2_grpc
+from services.common import nats as screener_nats
+from services.common.logging import configure_logging
+from services.common.skills import load_taxonomy
+from services.common.worker_service import WorkerParts, run_worker_service
+from services.extractor.reading import DocumentReader
+from services.extractor.service import ExtractionService
+from services.extractor.settings import ExtractorSettings
+from services.extractor.transport import ExtractorServicer, ExtractStageHandler
+
+
+async def main() -> None:
+    settings = ExtractorSettings()
+    configure_logging("extractor", settings.log_level, settings.log_json)
+    reader = DocumentReader(
+        ocr_dpi=settings.ocr_dpi, ocr_workers=settings.ocr_workers, ocr_language=settings.ocr_language
+    )
+    service = ExtractionService(reader, load_taxonomy(), settings.max_file_bytes)
+    worker_name = settings.worker_name or screener_nats.default_worker_name("extractor")
+
+    def build(js: JetStreamContext, store: ObjectStore) -> WorkerParts:
+        handler = ExtractStageHandler(service, store, worker_name)
+        servicer = ExtractorServicer(service, store)
+        return WorkerParts(
+            grpc_service_names=[extractor_pb2.DESCRIPTOR.services_by_name["ExtractorService"].full_name],
+            registrars=[lambda server: extractor_pb2_grpc.add_ExtractorServiceServicer_to_server(servicer, server)],
+            handler=handler,
+            give_up=handler.give_up,
+        )
+
+    try:
+        await run_worker_service(service="extractor", settings=settings, build=build)
+    finally:
+        reader.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

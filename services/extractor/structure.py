@@ -1,0 +1,371 @@
+"""Turning clean resume text into a structured ParsedResume: sections, contact, entries, skills."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+
+from screener.v1 import resume_pb2
+from services.common.skills import SkillTaxonomy, normalize_text
+
+SECTION_ALIASES: dict[str, tuple[str, ...]] = {
+    "summary": ("summary", "professional summary", "profile", "professional profile", "objective",
+                "career objective", "about me", "about", "executive summary", "career summary",
+                "summary of qualifications", "qualifications summary", "overview"),
+    "experience": ("experience", "work experience", "professional experience", "employment history",
+                   "work history", "employment", "career history", "relevant experience", "experience history"),
+    "education": ("education", "education and training", "academic background", "academics",
+                  "educational background", "education & training", "qualifications"),
+    "skills": ("skills", "technical skills", "core skills", "key skills", "skill highlights", "highlights",
+               "core competencies", "competencies", "areas of expertise", "expertise", "technologies",
+               "tools", "skills & tools", "skills and tools", "technical proficiencies"),
+    "projects": ("projects", "personal projects", "selected projects", "key projects", "academic projects",
+                 "side projects", "portfolio"),
+    "certifications": ("certifications", "certificates", "licenses", "licenses and certifications",
+                       "certifications and licenses", "accreditations", "licenses & certifications"),
+    "languages": ("languages", "language skills", "spoken languages"),
+    "accomplishments": ("accomplishments", "achievements", "awards", "honors", "awards and honors"),
+    "interests": ("interests", "hobbies", "activities", "volunteer", "volunteer experience",
+                  "additional information", "affiliations", "references"),
+}
+_HEADING_TO_SECTION = {alias: name for name, aliases in SECTION_ALIASES.items() for alias in aliases}
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+URL_RE = re.compile(r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|io|dev|me|org|net|co|app|ai)"
+                    r"(?:/[^\s,;|)]*)?", re.I)
+PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])?\d{3,4}[\s.-]?\d{3,4}")
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_MONTH_WORD = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|" \
+              r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_POINT = rf"(?:{_MONTH_WORD}\s*,?\s*\d{{4}}|\d{{1,2}}\s*/\s*\d{{4}}|\d{{4}})"
+DATE_RANGE_RE = re.compile(
+    rf"(?P<start>{_POINT})\s*(?:-|–|—|to|until|through)\s*"
+    rf"(?P<end>{_POINT}|present|current|now|today|date)",
+    re.I,
+)
+DEGREE_RE = re.compile(
+    r"\b(ph\.?d|doctor(?:ate)?|master'?s?|m\.?s\.?c?|m\.?b\.?a|m\.?a\.?|m\.?eng|bachelor'?s?|b\.?s\.?c?|b\.?a\.?|"
+    r"b\.?eng|b\.?tech|m\.?tech|associate'?s?|a\.?a\.?s?|diploma|high school|ged|certificate)\b",
+    re.I,
+)
+INSTITUTION_RE = re.compile(r"\b(university|college|institute|school|academy|polytechnic)\b", re.I)
+_BULLET_RE = re.compile(r"^\s*(?:[•●▪◦■□◆►▸\-*–·o]|\d+[.)])\s+")
+
+
+@dataclass
+class Section:
+    name: str
+    heading: str
+    lines: list[str]
+
+
+def _heading_name(line: str) -> str | None:
+    candidate = normalize_text(line).strip(" :-|•").replace("&", "and") if len(line) <= 48 else ""
+    if not candidate or len(candidate.split()) > 5:
+        return None
+    return _HEADING_TO_SECTION.get(candidate) or _HEADING_TO_SECTION.get(candidate.replace(" and ", " & "))
+
+
+def split_sections(text: str) -> tuple[list[str], list[Section]]:
+    """Header lines (before any heading) and the detected sections, in document order.
+
+    A heading is a short line whose words name a known section, whatever its case; a line such as
+    "Skills: Python, SQL" starts the section and keeps its tail as the first line.
+    """
+    header: list[str] = []
+    sections: list[Section] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        name = _heading_name(line)
+        tail = ""
+        if name is None and ":" in line:
+            head, tail = line.split(":", 1)
+            name = _heading_name(head)
+        if name is not None:
+            sections.append(Section(name=name, heading=line, lines=[tail.strip()] if tail.strip() else []))
+        elif sections:
+            sections[-1].lines.append(line)
+        else:
+            header.append(line)
+    return header, sections
+
+
+def _to_year_month(text: str, *, is_end: bool = False) -> tuple[resume_pb2.YearMonth, bool]:
+    """Parse one side of a date range; returns (value, is_current)."""
+    lowered = text.lower().strip()
+    if lowered in {"present", "current", "now", "today", "date"}:
+        today = date.today()
+        return resume_pb2.YearMonth(year=today.year, month=today.month), True
+    year_match = re.search(r"\d{4}", lowered)
+    year = int(year_match.group()) if year_match else 0
+    month = 0
+    numeric = re.match(r"(\d{1,2})\s*/", lowered)
+    if numeric:
+        month = int(numeric.group(1)) if 1 <= int(numeric.group(1)) <= 12 else 0
+    else:
+        word = re.match(r"[a-z]+", lowered)
+        if word:
+            month = _MONTHS.get(word.group()[:3], 0)
+    return resume_pb2.YearMonth(year=year, month=month), False
+
+
+def _months_between(start: resume_pb2.YearMonth, end: resume_pb2.YearMonth) -> int:
+    start_month = start.month or 1
+    end_month = end.month or (12 if end.year != start.year or not start.month else start_month)
+    return max(0, (end.year - start.year) * 12 + (end_month - start_month) + 1)
+
+
+def merged_months(ranges: list[tuple[resume_pb2.YearMonth, resume_pb2.YearMonth]]) -> int:
+    """Total months covered by the ranges, overlaps counted once."""
+    spans = sorted(
+        (s.year * 12 + (s.month or 1) - 1, e.year * 12 + (e.month or 12) - 1)
+        for s, e in ranges
+        if s.year and e.year and (e.year, e.month or 12) >= (s.year, s.month or 1)
+    )
+    total, current_start, current_end = 0, None, None
+    for start, end in spans:
+        if current_end is None or start > current_end + 1:
+            if current_end is not None and current_start is not None:
+                total += current_end - current_start + 1
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None and current_start is not None:
+        total += current_end - current_start + 1
+    return total
+
+
+def _normalize_phone(raw: str) -> str:
+    try:
+        region = None if raw.strip().startswith("+") else "US"
+        number = phonenumbers.parse(raw, region)
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    return re.sub(r"\s+", " ", raw).strip()
+
+
+def _link_kind(url: str) -> str:
+    lowered = url.lower()
+    if "linkedin." in lowered:
+        return "linkedin"
+    if "github." in lowered or "gitlab." in lowered:
+        return "github"
+    return "portfolio"
+
+
+def _looks_like_name(line: str) -> bool:
+    if EMAIL_RE.search(line) or any(ch.isdigit() for ch in line) or "http" in line.lower():
+        return False
+    words = [w for w in re.split(r"\s+", line.strip()) if w]
+    if not 2 <= len(words) <= 4:
+        return False
+    if _heading_name(line) is not None:
+        return False
+    return all(re.fullmatch(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.-]*", w) for w in words)
+
+
+def _collapse_letter_spacing(line: str) -> str:
+    # "J O H N   S M I T H" -> "JOHN SMITH"
+    if re.fullmatch(r"(?:[A-Za-z] ){2,}[A-Za-z](?:\s{2,}(?:[A-Za-z] ){1,}[A-Za-z])*", line.strip()):
+        return " ".join(part.replace(" ", "") for part in re.split(r"\s{2,}", line.strip()))
+    return line
+
+
+def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
+    contact = resume_pb2.Contact()
+    email = EMAIL_RE.search(text)
+    if email:
+        contact.email = email.group()
+    for line in header[:8] + text.splitlines()[:15]:
+        phone = PHONE_RE.search(line)
+        if phone and sum(ch.isdigit() for ch in phone.group()) >= 10:
+            contact.phone = _normalize_phone(phone.group())
+            break
+    for line in header[:6] + text.splitlines()[:6]:
+        candidate = _collapse_letter_spacing(line)
+        if _looks_like_name(candidate):
+            contact.name = " ".join(w.capitalize() if w.isupper() else w for w in candidate.split())
+            break
+    seen: set[str] = set()
+    for match in URL_RE.finditer(text):
+        url = match.group().rstrip(".")
+        if "@" in text[max(0, match.start() - 1): match.start() + 1] or url.lower() in seen:
+            continue
+        if email and url in email.group():
+            continue
+        seen.add(url.lower())
+        contact.links.add(kind=_link_kind(url), url=url)
+    for line in header[:8]:
+        location = re.search(r"\b([A-Z][a-zA-Z .]+,\s*(?:[A-Z]{2}|[A-Z][a-z]+))\b", line)
+        if location and not EMAIL_RE.search(location.group()):
+            contact.location = location.group(1).strip()
+            break
+    return contact
+
+
+def _strip_bullet(line: str) -> tuple[str, bool]:
+    match = _BULLET_RE.match(line)
+    return (line[match.end():].strip(), True) if match else (line.strip(), False)
+
+
+def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
+    """Split an experience section into entries, each anchored on its date range."""
+    anchors = [i for i, line in enumerate(lines) if DATE_RANGE_RE.search(line)]
+    entries: list[resume_pb2.ExperienceEntry] = []
+    for n, anchor in enumerate(anchors):
+        # An entry's title lines sit just above (or on) its date line; its bullets run to the next entry.
+        previous_end = anchors[n - 1] + 1 if n else 0
+        next_anchor = anchors[n + 1] if n + 1 < len(anchors) else len(lines)
+        head_start = anchor
+        while head_start > previous_end and anchor - head_start < 2:
+            candidate = lines[head_start - 1]
+            if _strip_bullet(candidate)[1] or len(candidate) > 90:
+                break
+            head_start -= 1
+        body_end = next_anchor
+        if n + 1 < len(anchors):
+            # leave the next entry's title lines to it
+            k = next_anchor
+            while k > anchor + 1 and next_anchor - k < 2 and not _strip_bullet(lines[k - 1])[1] \
+                    and len(lines[k - 1]) <= 90:
+                k -= 1
+            body_end = k
+        match = DATE_RANGE_RE.search(lines[anchor])
+        assert match is not None
+        start, _ = _to_year_month(match.group("start"))
+        end, current = _to_year_month(match.group("end"), is_end=True)
+        head_lines = [*lines[head_start:anchor], lines[anchor][: match.start()] + lines[anchor][match.end():]]
+        head_parts = [p.strip(" ,|-–—") for line in head_lines for p in re.split(r"\s[|–—-]\s|,\s(?=[A-Z])", line)]
+        head_parts = [p for p in head_parts if p and not re.fullmatch(r"[\W\d]*", p)]
+        entry = resume_pb2.ExperienceEntry(start=start, end=end, current=current)
+        if head_parts:
+            entry.title = head_parts[0]
+        if len(head_parts) > 1:
+            entry.company = head_parts[1]
+        if len(head_parts) > 2:
+            entry.location = head_parts[2]
+        for line in lines[anchor + 1: body_end]:
+            bullet, _ = _strip_bullet(line)
+            if bullet:
+                entry.bullets.append(bullet)
+        entry.duration_months = _months_between(start, end) if start.year and end.year else 0
+        entry.text = "\n".join(lines[head_start:body_end])
+        entries.append(entry)
+    return entries
+
+
+def parse_education(lines: list[str]) -> list[resume_pb2.EducationEntry]:
+    entries: list[resume_pb2.EducationEntry] = []
+    current: resume_pb2.EducationEntry | None = None
+    for line in lines:
+        degree = DEGREE_RE.search(line)
+        institution = INSTITUTION_RE.search(line)
+        if degree and (current is None or current.degree):
+            current = resume_pb2.EducationEntry()
+            entries.append(current)
+        elif institution and (current is None or current.institution):
+            current = resume_pb2.EducationEntry()
+            entries.append(current)
+        if current is None:
+            continue
+        current.text = (current.text + "\n" + line).strip()
+        if degree and not current.degree:
+            current.degree = line.strip()
+            field = re.search(r"\b(?:in|of)\s+([A-Z][\w &/]+)", line[degree.end():])
+            if field:
+                current.field = field.group(1).strip(" ,")
+        if institution and not current.institution:
+            current.institution = line.strip()
+        years = re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", line)
+        if years:
+            current.end.year = int(years[-1])
+            if len(years) > 1:
+                current.start.year = int(years[0])
+    return entries
+
+
+def parse_projects(lines: list[str], taxonomy: SkillTaxonomy) -> list[resume_pb2.Project]:
+    projects: list[resume_pb2.Project] = []
+    for line in lines:
+        text, bullet = _strip_bullet(line)
+        title_like = not bullet and len(text) <= 80 and not text.endswith(".")
+        if title_like or not projects:
+            name, _, rest = text.partition(":") if ":" in text[:60] else (text, "", "")
+            if " - " in name and not rest:
+                name, _, rest = name.partition(" - ")
+            projects.append(resume_pb2.Project(name=name.strip(), description=rest.strip()))
+        else:
+            projects[-1].description = (projects[-1].description + " " + text).strip()
+    for project in projects:
+        blob = f"{project.name} {project.description}"
+        project.technologies.extend(hit.name for hit in taxonomy.find(blob, include_ambiguous=True))
+        project.links.extend(m.group() for m in URL_RE.finditer(blob))
+    return projects
+
+
+def extract_skills(sections: list[Section], text: str, taxonomy: SkillTaxonomy) -> list[resume_pb2.SkillMention]:
+    """Skills named in a skills section (ambiguous names allowed there) and anywhere in the text."""
+    mentions: dict[str, resume_pb2.SkillMention] = {}
+    for section in sections:
+        if section.name != "skills":
+            continue
+        for line in section.lines:
+            for item in re.split(r"[,;|•●▪/]|\s{2,}|\band\b", _strip_bullet(line)[0]):
+                item = item.strip(" .:-")
+                if not item or len(item) > 40:
+                    continue
+                skill = taxonomy.canonical(item)
+                if skill is not None:
+                    mentions.setdefault(skill.name, resume_pb2.SkillMention(
+                        name=skill.name, raw=item, family=skill.family, in_taxonomy=True))
+                else:
+                    for hit in taxonomy.find(item, include_ambiguous=True):
+                        mentions.setdefault(hit.name, resume_pb2.SkillMention(
+                            name=hit.name, raw=hit.raw, family=hit.family, in_taxonomy=True))
+                    if not taxonomy.find(item, include_ambiguous=True) and len(item.split()) <= 4:
+                        key = item.lower()
+                        mentions.setdefault(key, resume_pb2.SkillMention(name=item, raw=item, in_taxonomy=False))
+    for hit in taxonomy.find(text):
+        mentions.setdefault(hit.name, resume_pb2.SkillMention(
+            name=hit.name, raw=hit.raw, family=hit.family, in_taxonomy=True))
+    return list(mentions.values())
+
+
+def structure_resume(text: str, taxonomy: SkillTaxonomy) -> resume_pb2.ParsedResume:
+    """Build the ParsedResume for a resume's clean text."""
+    header, sections = split_sections(text)
+    parsed = resume_pb2.ParsedResume(full_text=text)
+    parsed.contact.CopyFrom(extract_contact(header, text))
+    by_name: dict[str, list[str]] = {}
+    for section in sections:
+        by_name.setdefault(section.name, []).extend(section.lines)
+    for name, lines in by_name.items():
+        parsed.sections[name] = "\n".join(lines)
+    headline_candidates = [
+        line for line in header[:6]
+        if line != parsed.contact.name and not EMAIL_RE.search(line) and not PHONE_RE.search(line)
+        and not URL_RE.search(line) and 3 <= len(line) <= 80 and line != parsed.contact.location
+    ]
+    if headline_candidates:
+        parsed.headline = headline_candidates[0]
+    parsed.summary = " ".join(by_name.get("summary", []))[:2000]
+    parsed.experience.extend(parse_experience(by_name.get("experience", [])))
+    parsed.education.extend(parse_education(by_name.get("education", [])))
+    parsed.projects.extend(parse_projects(by_name.get("projects", []), taxonomy))
+    parsed.skills.extend(extract_skills(sections, text, taxonomy))
+    parsed.certifications.extend(_strip_bullet(line)[0] for line in by_name.get("certifications", []) if line)
+    parsed.languages.extend(
+        item.strip() for line in by_name.get("languages", []) for item in re.split(r"[,;|]", line) if item.strip()
+    )
+    ranges = [(e.start, e.end) for e in parsed.experience]
+    parsed.total_years_experience = round(merged_months(ranges) / 12.0, 1)
+    return parsed

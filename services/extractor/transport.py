@@ -1,0 +1,85 @@
+"""Extractor transports: the gRPC servicer and the JetStream stage handler. They only translate."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import grpc
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.object_store import ObjectStore
+
+from screener.v1 import extractor_pb2, extractor_pb2_grpc, pipeline_pb2
+from services.common import nats as screener_nats
+from services.common.errors import InvalidInput, NotFound, ScreeningError
+from services.common.worker_service import failure_event
+from services.extractor.service import ExtractionService
+
+log = logging.getLogger(__name__)
+
+
+async def fetch_file(store: ObjectStore, sha256: str) -> bytes:
+    try:
+        result = await store.get(sha256)
+    except Exception as exc:
+        raise NotFound(f"file {sha256} is not in the resume store") from exc
+    return bytes(result.data or b"")
+
+
+class ExtractorServicer(extractor_pb2_grpc.ExtractorServiceServicer):
+    def __init__(self, service: ExtractionService, store: ObjectStore) -> None:
+        self.service = service
+        self.store = store
+
+    async def Extract(  # noqa: N802 - gRPC method name
+        self, request: extractor_pb2.ExtractRequest, context: grpc.aio.ServicerContext
+    ) -> extractor_pb2.ExtractResponse:
+        source = request.WhichOneof("source")
+        if source == "content":
+            content = request.content
+        elif source == "file_sha256":
+            content = await fetch_file(self.store, request.file_sha256)
+        else:
+            raise InvalidInput("give the file as content or file_sha256")
+        parsed = await self.service.extract(content, request.filename)
+        return extractor_pb2.ExtractResponse(resume=parsed)
+
+
+class ExtractStageHandler:
+    """Handles screener.work.extract: fetch the file, extract, publish the stage event."""
+
+    def __init__(self, service: ExtractionService, store: ObjectStore, worker: str) -> None:
+        self.service = service
+        self.store = store
+        self.worker = worker
+
+    async def __call__(self, msg: Msg, js: JetStreamContext) -> None:
+        task = pipeline_pb2.ExtractTask.FromString(msg.data)
+        started = time.perf_counter()
+        await screener_nats.publish_event(
+            js,
+            pipeline_pb2.StageEvent(
+                ref=task.ref, stage=pipeline_pb2.STAGE_EXTRACT, worker=self.worker,
+                started=pipeline_pb2.StageStarted(worker=self.worker),
+            ),
+        )
+        try:
+            content = await fetch_file(self.store, task.file_sha256)
+            parsed = await self.service.extract(content, task.filename)
+        except ScreeningError as exc:
+            # An expected outcome for this resume (bad file, no text): report it, do not retry.
+            log.info("resume %s failed extraction: %s", task.ref.resume_id, exc.message)
+            event = failure_event(task.ref, pipeline_pb2.STAGE_EXTRACT, self.worker, exc.code, exc.message)
+        else:
+            event = pipeline_pb2.StageEvent(
+                ref=task.ref, stage=pipeline_pb2.STAGE_EXTRACT, worker=self.worker, extracted=parsed
+            )
+        event.duration_seconds = time.perf_counter() - started
+        await screener_nats.publish_event(js, event)
+
+    async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:
+        task = pipeline_pb2.ExtractTask.FromString(msg.data)
+        await screener_nats.publish_event(
+            js, failure_event(task.ref, pipeline_pb2.STAGE_EXTRACT, self.worker, "extraction_error", str(exc))
+        )

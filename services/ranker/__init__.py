@@ -1,0 +1,1 @@
+"""Ranker service: scores a parsed resume against a job, with reasons."""

