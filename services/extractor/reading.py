@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 import pymupdf
 
 from services.common.errors import BadFile, NoText
+from services.common.files import sniff_kind
 
 log = logging.getLogger(__name__)
-
-PDF_MAGIC = b"%PDF-"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-JPEG_MAGIC = b"\xff\xd8\xff"
-DOCX_MAGIC = b"PK\x03\x04"
 
 # A page with fewer characters than this in its text layer is treated as image-only and OCRed.
 MIN_TEXT_LAYER_CHARS = 40
@@ -51,20 +47,6 @@ class DocumentText:
     def ocr_confidence(self) -> float:
         scores = [page.ocr_confidence for page in self.pages if page.ocr and page.ocr_confidence > 0]
         return sum(scores) / len(scores) if scores else 0.0
-
-
-def sniff_kind(content: bytes) -> str:
-    """The file kind from its first bytes, never from its name: pdf, png, jpeg or docx."""
-    head = content[:1024].lstrip()
-    if head.startswith(PDF_MAGIC) or PDF_MAGIC in content[:1024]:
-        return "pdf"
-    if content.startswith(PNG_MAGIC):
-        return "png"
-    if content.startswith(JPEG_MAGIC):
-        return "jpeg"
-    if content.startswith(DOCX_MAGIC):
-        return "docx"
-    raise BadFile("not a PDF, PNG, JPEG or DOCX file")
 
 
 _MOJIBAKE = str.maketrans({"Â": "", "\u00a0": " ", "\u200b": "", "\ufeff": "", "\u00ad": ""})

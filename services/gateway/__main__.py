@@ -1,0 +1,110 @@
+"""`python -m services.gateway`: REST API, gRPC health, and the stage-event consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import grpc
+import uvicorn
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import text
+
+from services.common import nats as screener_nats
+from services.common.grpc_server import GrpcServer, install_stop_signals
+from services.common.logging import configure_logging
+from services.gateway.api import ApiContext, create_app
+from services.gateway.auth import AuthService
+from services.gateway.db import make_engine, make_sessionmaker, migrate
+from services.gateway.mailer import Mailer
+from services.gateway.pipeline import EventApplier, PipelineService
+from services.gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+
+async def check_grpc_health(channel: grpc.aio.Channel) -> str:
+    try:
+        response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+    except grpc.aio.AioRpcError as exc:
+        return f"unreachable: {exc.code().name}"
+    return "ok" if response.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
+
+
+async def main() -> None:
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_json)
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+
+    engine = make_engine(settings.sqlalchemy_url)
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    nc = await screener_nats.connect(settings.nats_url, name="gateway")
+    js = nc.jetstream()
+    store = await screener_nats.ensure_topology(js, screener_nats.Topology(
+        ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
+        replicas=settings.stream_replicas))
+
+    pipeline = PipelineService(sessions, js, store, max_file_bytes=settings.max_file_bytes)
+    applier = EventApplier(sessions, pipeline)
+    channels = {
+        name: grpc.aio.insecure_channel(addr)
+        for name, addr in (("extractor", settings.extractor_addr), ("ranker", settings.ranker_addr),
+                           ("analyzer", settings.analyzer_addr))
+    }
+
+    async def readiness() -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["postgres"] = "ok"
+        except Exception as exc:
+            checks["postgres"] = f"unreachable: {type(exc).__name__}"
+        checks["nats"] = "ok" if nc.is_connected else "disconnected"
+        results = await asyncio.gather(*(check_grpc_health(ch) for ch in channels.values()))
+        checks.update(zip(channels, results, strict=True))
+        return checks
+
+    app = create_app(ApiContext(
+        sessions=sessions, auth=AuthService(settings, Mailer(settings.smtp_url, settings.smtp_from)),
+        pipeline=pipeline, readiness=readiness, max_files_per_upload=settings.max_files_per_upload,
+        max_file_bytes=settings.max_file_bytes,
+    ))
+    grpc_server = GrpcServer(settings.grpc_host, settings.grpc_port, [], [])
+    await grpc_server.start()
+    worker = screener_nats.PullWorker(
+        js, "gateway", applier, give_up=applier.give_up, concurrency=settings.event_concurrency,
+        ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
+    )
+    consumer = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
+    http = uvicorn.Server(uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    ))
+    http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    serving = asyncio.create_task(http.serve())
+    log.info("gateway ready: http://%s:%d", settings.http_host, settings.http_port)
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    log.info("gateway stopping")
+    await grpc_server.set_serving(False)
+    http.should_exit = True
+    with contextlib.suppress(Exception):
+        await serving
+    with contextlib.suppress(Exception):
+        await consumer
+    await grpc_server.stop(settings.shutdown_grace_seconds)
+    for channel in channels.values():
+        await channel.close()
+    with contextlib.suppress(Exception):
+        await nc.drain()
+    await engine.dispose()
+    log.info("gateway stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

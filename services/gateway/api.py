@@ -1,0 +1,281 @@
+"""The REST API: routes only translate HTTP to the services below and back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common.errors import BadFile, InvalidInput, NotFound, ScreeningError, TooManyRequests, Unauthorized
+from services.gateway import schemas
+from services.gateway.auth import AuthService, TokenPair
+from services.gateway.models import Batch, Job, Resume
+from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash
+from services.gateway.repository import Repository
+
+
+@dataclass
+class ApiContext:
+    """What the routes need, built once in main and handed to create_app."""
+
+    sessions: async_sessionmaker
+    auth: AuthService
+    pipeline: PipelineService
+    readiness: Callable[[], Awaitable[dict[str, str]]]
+    max_files_per_upload: int
+    max_file_bytes: int
+
+
+def _error(status: int, code: str, message: str, details: object = None, headers: dict | None = None) -> JSONResponse:
+    body: dict = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def job_out(job: Job) -> schemas.JobOut:
+    return schemas.JobOut.model_validate(job, from_attributes=True)
+
+
+def batch_out(batch: Batch) -> schemas.BatchOut:
+    return schemas.BatchOut.model_validate(batch, from_attributes=True)
+
+
+def resume_detail(resume: Resume, rank: int | None) -> schemas.ResumeDetail:
+    ranking = resume.ranking or {}
+    return schemas.ResumeDetail(
+        id=resume.id, job_id=resume.job_id, batch_id=resume.batch_id, filename=resume.filename,
+        sha256=resume.sha256, content_type=resume.content_type, size_bytes=resume.size_bytes,
+        status=resume.status,
+        failure={"reason": resume.failure_reason, "message": resume.failure_message}
+        if resume.status == "failed" else None,
+        candidate_name=resume.candidate_name, parsed=resume.parsed, final_score=resume.final_score,
+        rank=rank, passed=resume.passed, reasons=list(ranking.get("reasons", [])),
+        explanation=ranking.get("explanation"), score_components=ranking.get("components"),
+        ranking=resume.ranking or None, analysis_status=resume.analysis_status, analysis=resume.analysis,
+        stage_seconds=resume.stage_seconds or {}, created_at=resume.created_at, updated_at=resume.updated_at,
+    )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _ctx(request: Request) -> ApiContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    # The transaction boundary for a request: commit on success, roll back on any error.
+    async with _ctx(request).sessions() as db, db.begin():
+        yield db
+
+
+async def _repo(db: Annotated[AsyncSession, Depends(_session)]) -> Repository:
+    return Repository(db)
+
+
+async def _current_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> uuid.UUID:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    return _ctx(request).auth.authenticate(credentials.credentials)
+
+
+Repo = Annotated[Repository, Depends(_repo)]
+UserId = Annotated[uuid.UUID, Depends(_current_user)]
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="Screener API",
+        version="1.0",
+        description="Resume screening: upload resumes to a job, start a batch, read the ranked results.",
+    )
+    app.state.ctx = ctx
+
+    @app.exception_handler(ScreeningError)
+    async def screening_error(_: Request, exc: ScreeningError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        return _error(exc.http_status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return _error(422, "invalid_input", "the request is not valid", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    # health
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        checks = await ctx.readiness()
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(status_code=200 if ready else 503,
+                            content={"status": "ready" if ready else "not_ready", "checks": checks})
+
+    # auth
+    @app.post("/api/auth/signup", status_code=201, response_model=schemas.SignupResponse, tags=["auth"])
+    async def signup(body: schemas.SignupRequest, r: Repo) -> schemas.SignupResponse:
+        user = await ctx.auth.signup(r, body.email, body.password, body.name)
+        return schemas.SignupResponse(id=user.id, email=user.email, verified=user.verified,
+                                      message="a verification code was sent to the email address")
+
+    async def committing_even_on_error(action: Callable[[Repository], Awaitable[TokenPair]]) -> TokenPair:
+        # A wrong code must still count as an attempt and a reused refresh token must stay revoked,
+        # so these calls commit what they wrote whether or not they succeed.
+        async with ctx.sessions() as db:
+            try:
+                return await action(Repository(db))
+            finally:
+                await db.commit()
+
+    @app.post("/api/auth/verify", response_model=schemas.TokenResponse, tags=["auth"])
+    async def verify(body: schemas.VerifyRequest) -> schemas.TokenResponse:
+        pair = await committing_even_on_error(lambda r: ctx.auth.verify(r, body.email, body.code))
+        return schemas.TokenResponse(**pair.__dict__)
+
+    @app.post("/api/auth/login", response_model=schemas.TokenResponse, tags=["auth"])
+    async def login(body: schemas.LoginRequest, r: Repo) -> schemas.TokenResponse:
+        pair = await ctx.auth.login(r, body.email, body.password)
+        return schemas.TokenResponse(**pair.__dict__)
+
+    @app.post("/api/auth/refresh", response_model=schemas.TokenResponse, tags=["auth"])
+    async def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
+        pair = await committing_even_on_error(lambda r: ctx.auth.refresh(r, body.refresh_token))
+        return schemas.TokenResponse(**pair.__dict__)
+
+    @app.post("/api/auth/logout", status_code=204, tags=["auth"])
+    async def logout(body: schemas.RefreshRequest, r: Repo) -> None:
+        await ctx.auth.logout(r, body.refresh_token)
+
+    # jobs
+    @app.post("/api/jobs", status_code=201, response_model=schemas.JobOut, tags=["jobs"])
+    async def create_job(body: schemas.JobCreate, user_id: UserId, r: Repo) -> schemas.JobOut:
+        required = [s.strip() for s in body.required_skills if s.strip()]
+        preferred = [s.strip() for s in body.preferred_skills if s.strip()]
+        job = Job(
+            owner_id=user_id, title=body.title.strip(), description=body.description,
+            required_skills=required, preferred_skills=preferred,
+            min_years_experience=body.min_years_experience,
+            content_hash=job_content_hash(body.title, body.description, required, preferred,
+                                          body.min_years_experience),
+            total_resumes=0, completed_resumes=0, failed_resumes=0,
+        )
+        r.add(job)
+        await r.session.flush()
+        await r.session.refresh(job)
+        return job_out(job)
+
+    @app.get("/api/jobs", response_model=schemas.JobList, tags=["jobs"])
+    async def list_jobs(user_id: UserId, r: Repo) -> schemas.JobList:
+        return schemas.JobList(items=[job_out(job) for job in await r.jobs_for_owner(user_id)])
+
+    @app.get("/api/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"])
+    async def get_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.JobOut:
+        job = await r.job_for_owner(job_id, user_id)
+        if job is None:
+            raise NotFound("job not found")
+        return job_out(job)
+
+    # resumes
+    @app.post("/api/jobs/{job_id}/resumes", status_code=201, response_model=schemas.UploadResponse, tags=["resumes"])
+    async def upload_resumes(
+        job_id: uuid.UUID, user_id: UserId, r: Repo, files: Annotated[list[UploadFile], File()]
+    ) -> schemas.UploadResponse:
+        if len(files) > ctx.max_files_per_upload:
+            raise InvalidInput(f"at most {ctx.max_files_per_upload} files per request")
+        items = []
+        for upload in files:
+            # Read one byte past the limit so an oversized file is refused without reading all of it.
+            content = await upload.read(ctx.max_file_bytes + 1)
+            items.append(UploadItem(filename=upload.filename or "resume", content=content))
+        outcomes = await ctx.pipeline.register_files(r, user_id, job_id, items)
+        out = []
+        for outcome in outcomes:
+            if outcome.error is not None:
+                out.append(schemas.UploadItemOut(
+                    filename=outcome.filename, error={"code": outcome.error.code, "message": outcome.error.message}
+                ))
+            else:
+                assert outcome.resume is not None
+                out.append(schemas.UploadItemOut(
+                    id=outcome.resume.id, filename=outcome.filename, sha256=outcome.resume.sha256,
+                    status=outcome.resume.status, duplicate=outcome.duplicate,
+                ))
+        if all(item.error for item in out):
+            raise BadFile("none of the files can be screened",
+                          details=[{"filename": i.filename, **(i.error or {})} for i in out])
+        return schemas.UploadResponse(items=out)
+
+    @app.get("/api/jobs/{job_id}/resumes", response_model=schemas.ResumePage, tags=["resumes"])
+    async def list_resumes(
+        job_id: uuid.UUID,
+        user_id: UserId,
+        r: Repo,
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+        status: Annotated[
+            Literal["uploaded", "queued", "extracting", "ranking", "completed", "failed"] | None, Query()
+        ] = None,
+        passed: bool | None = None,
+        sort: Literal["rank", "score", "name", "uploaded"] = "rank",
+    ) -> schemas.ResumePage:
+        if await r.job_for_owner(job_id, user_id) is None:
+            raise NotFound("job not found")
+        rows, total = await r.ranked_page(job_id, page=page, page_size=page_size, status=status, passed=passed,
+                                          sort=sort)
+        items = []
+        for resume, rank in rows:
+            ranking = resume.ranking or {}
+            items.append(schemas.ResumeRow(
+                id=resume.id, filename=resume.filename, status=resume.status, final_score=resume.final_score,
+                rank=rank, passed=resume.passed, candidate_name=resume.candidate_name,
+                failure_reason=resume.failure_reason,
+                matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
+                missing_skills=ranking.get("missing_required", []),
+            ))
+        return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
+
+    @app.get("/api/resumes/{resume_id}", response_model=schemas.ResumeDetail, tags=["resumes"])
+    async def get_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.ResumeDetail:
+        resume = await r.resume_for_owner(resume_id, user_id)
+        if resume is None:
+            raise NotFound("resume not found")
+        return resume_detail(resume, await r.rank_of(resume))
+
+    @app.post("/api/resumes/{resume_id}/analysis", status_code=202, response_model=schemas.AnalysisAccepted,
+              tags=["resumes"])
+    async def analyze_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.AnalysisAccepted:
+        resume = await ctx.pipeline.request_analysis(r, user_id, resume_id)
+        return schemas.AnalysisAccepted(resume_id=resume.id, analysis_status=resume.analysis_status or "pending")
+
+    # batches
+    @app.post("/api/batches", status_code=202, response_model=schemas.BatchOut, tags=["batches"])
+    async def create_batch(body: schemas.BatchCreate, user_id: UserId, r: Repo) -> schemas.BatchOut:
+        batch = await ctx.pipeline.start_batch(r, user_id, body.job_id, body.resume_ids)
+        await r.session.refresh(batch)
+        return batch_out(batch)
+
+    @app.get("/api/batches/{batch_id}", response_model=schemas.BatchOut, tags=["batches"])
+    async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:
+        batch = await r.batch_for_owner(batch_id, user_id)
+        if batch is None:
+            raise NotFound("batch not found")
+        return batch_out(batch)
+
+    return app

@@ -1,0 +1,187 @@
+"""Accounts: argon2id passwords, one-time email codes, JWT access tokens, rotating refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+
+from services.common.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from services.gateway.mailer import Mailer
+from services.gateway.models import EmailCode, RefreshToken, User
+from services.gateway.repository import Repository
+from services.gateway.settings import GatewaySettings
+
+JWT_ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"invalid email address: {exc}") from exc
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 10:
+        raise InvalidInput("the password must have at least 10 characters")
+    classes = sum(
+        bool(test) for test in (
+            any(c.islower() for c in password), any(c.isupper() for c in password),
+            any(c.isdigit() for c in password), any(not c.isalnum() for c in password),
+        )
+    )
+    if classes < 3 or len(set(password)) < 5:
+        raise InvalidInput("the password must mix at least three of: lower case, upper case, digits, symbols")
+
+
+class AuthService:
+    def __init__(self, settings: GatewaySettings, mailer: Mailer) -> None:
+        self.settings = settings
+        self.mailer = mailer
+        self.hasher = PasswordHasher()
+        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+
+    def _code_hash(self, code: str) -> str:
+        return hmac.new(self.settings.jwt_secret.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def _token_hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    async def signup(self, repo: Repository, email: str, password: str, name: str) -> User:
+        email = normalize_email(email)
+        if not name.strip():
+            raise InvalidInput("a name is required")
+        check_password_strength(password)
+        user = await repo.user_by_email(email)
+        if user is not None and user.verified:
+            raise Conflict("an account with this email already exists")
+        if user is None:
+            user = User(email=email, name=name.strip(), password_hash=self.hasher.hash(password), verified=False)
+            repo.add(user)
+        else:
+            user.name, user.password_hash = name.strip(), self.hasher.hash(password)
+        await repo.session.flush()
+        await self.send_code(repo, user, "verify")
+        return user
+
+    async def send_code(self, repo: Repository, user: User, purpose: str) -> None:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        now = datetime.now(UTC)
+        previous = await repo.latest_code(user.id, purpose)
+        if previous is not None:
+            previous.consumed_at = now  # only the newest code is valid
+        repo.add(EmailCode(
+            user_id=user.id, purpose=purpose, code_hash=self._code_hash(code),
+            expires_at=now + timedelta(seconds=self.settings.otp_ttl_seconds), attempts=0,
+        ))
+        await self.mailer.send(
+            user.email,
+            "Your Screener verification code",
+            f"Hello {user.name},\n\nYour Screener verification code is {code}. "
+            f"It expires in {self.settings.otp_ttl_seconds // 60} minutes.\n",
+        )
+
+    async def verify(self, repo: Repository, email: str, code: str) -> TokenPair:
+        user = await repo.user_by_email(normalize_email(email))
+        if user is None:
+            raise Unauthorized("invalid or expired code")
+        record = await repo.latest_code(user.id, "verify")
+        now = datetime.now(UTC)
+        if record is None or record.expires_at < now:
+            raise Unauthorized("invalid or expired code")
+        if record.attempts >= self.settings.otp_max_attempts:
+            raise TooManyRequests("too many attempts; request a new code", retry_after=60)
+        record.attempts += 1
+        if not hmac.compare_digest(record.code_hash, self._code_hash(code.strip())):
+            raise Unauthorized("invalid or expired code")
+        record.consumed_at = now
+        user.verified = True
+        return await self.issue_tokens(repo, user, family_id=uuid.uuid4())
+
+    async def login(self, repo: Repository, email: str, password: str) -> TokenPair:
+        user = await repo.user_by_email(normalize_email(email))
+        try:
+            # Verify against a dummy hash for unknown emails so timing does not reveal accounts.
+            self.hasher.verify(user.password_hash if user else self._dummy_hash, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise Unauthorized("wrong email or password") from exc
+        if user is None:
+            raise Unauthorized("wrong email or password")
+        if not user.verified:
+            raise Forbidden("verify your email first", code="email_not_verified")
+        return await self.issue_tokens(repo, user, family_id=uuid.uuid4())
+
+    async def issue_tokens(self, repo: Repository, user: User, *, family_id: uuid.UUID) -> TokenPair:
+        now = datetime.now(UTC)
+        access = jwt.encode(
+            {
+                "sub": str(user.id), "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
+                "iat": now, "nbf": now, "exp": now + timedelta(seconds=self.settings.access_token_ttl_seconds),
+                "jti": uuid.uuid4().hex, "typ": "access",
+            },
+            self.settings.jwt_secret,
+            algorithm=JWT_ALGORITHM,
+        )
+        refresh = secrets.token_urlsafe(48)
+        repo.add(RefreshToken(
+            user_id=user.id, family_id=family_id, token_hash=self._token_hash(refresh),
+            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+        ))
+        return TokenPair(access, refresh, self.settings.access_token_ttl_seconds)
+
+    async def refresh(self, repo: Repository, refresh_token: str) -> TokenPair:
+        """Rotate: the presented token is spent; presenting a spent token revokes its whole family."""
+        record = await repo.refresh_token_by_hash(self._token_hash(refresh_token))
+        now = datetime.now(UTC)
+        if record is None:
+            raise Unauthorized("invalid refresh token")
+        if record.revoked_at is not None or record.used_at is not None:
+            await repo.revoke_family(record.family_id, now)
+            raise Unauthorized("refresh token reuse detected; sign in again", code="token_reused")
+        if record.expires_at < now:
+            raise Unauthorized("refresh token expired")
+        record.used_at = now
+        user = await repo.user_by_id(record.user_id)
+        if user is None:
+            raise Unauthorized("invalid refresh token")
+        return await self.issue_tokens(repo, user, family_id=record.family_id)
+
+    async def logout(self, repo: Repository, refresh_token: str) -> None:
+        record = await repo.refresh_token_by_hash(self._token_hash(refresh_token))
+        if record is not None:
+            await repo.revoke_family(record.family_id, datetime.now(UTC))
+
+    def authenticate(self, token: str) -> uuid.UUID:
+        """The user id of a valid access token; anything else is 401."""
+        try:
+            claims = jwt.decode(
+                token, self.settings.jwt_secret, algorithms=[JWT_ALGORITHM],
+                audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("invalid or expired access token") from exc
+        if claims.get("typ") != "access":
+            raise Unauthorized("not an access token")
+        try:
+            return uuid.UUID(claims["sub"])
+        except ValueError as exc:
+            raise Unauthorized("invalid access token") from exc

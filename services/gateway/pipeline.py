@@ -1,0 +1,300 @@
+"""Orchestration: registering files, starting batches, and applying stage events idempotently.
+
+Every resume transition happens in one transaction that locks the resume row, checks that the
+event belongs to the resume's current run and that the resume is in the state the event expects,
+moves the job's and the batch's counters with it, and publishes the next stage's work before
+committing. A redelivered or duplicated event therefore changes nothing, and an event that
+arrives while the transaction that queued its work is still open waits for that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.protobuf.json_format import MessageToDict, ParseDict
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.object_store import ObjectStore
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from screener.v1 import pipeline_pb2, resume_pb2
+from services.common import nats as screener_nats
+from services.common.errors import BadFile, Conflict, InvalidInput, NotFound, ScreeningError
+from services.common.files import CONTENT_TYPES, sniff_kind
+from services.gateway.models import Batch, Job, Resume
+from services.gateway.repository import ACTIVE_STATUSES, Repository
+
+log = logging.getLogger(__name__)
+
+
+def to_dict(message: object) -> dict:
+    return MessageToDict(message, preserving_proto_field_name=True)  # type: ignore[arg-type]
+
+
+def job_content_hash(title: str, description: str, required: list[str], preferred: list[str], years: float) -> str:
+    payload = json.dumps([title, description, sorted(required), sorted(preferred), years], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def job_spec(job: Job) -> resume_pb2.JobSpec:
+    return resume_pb2.JobSpec(
+        job_id=str(job.id), title=job.title, description=job.description,
+        required_skills=job.required_skills, preferred_skills=job.preferred_skills,
+        min_years_experience=job.min_years_experience, content_hash=job.content_hash,
+    )
+
+
+@dataclass
+class UploadItem:
+    filename: str
+    content: bytes
+
+
+@dataclass
+class UploadOutcome:
+    filename: str
+    resume: Resume | None = None
+    duplicate: bool = False
+    error: ScreeningError | None = None
+
+
+class PipelineService:
+    def __init__(
+        self, sessions: async_sessionmaker, js: JetStreamContext, store: ObjectStore, *, max_file_bytes: int
+    ) -> None:
+        self.sessions = sessions
+        self.js = js
+        self.store = store
+        self.max_file_bytes = max_file_bytes
+
+    # uploads
+    def _check_file(self, item: UploadItem) -> str:
+        if len(item.content) > self.max_file_bytes:
+            raise BadFile(f"{item.filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit")
+        try:
+            return sniff_kind(item.content)
+        except BadFile as exc:
+            raise BadFile(f"{item.filename}: {exc.message}") from exc
+
+    async def register_files(
+        self, repo: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, items: list[UploadItem]
+    ) -> list[UploadOutcome]:
+        """Store each good file by content address and register it once per job; list each bad one."""
+        job = await repo.job_for_owner(job_id, owner_id, lock=True)
+        if job is None:
+            raise NotFound("job not found")
+        outcomes: list[UploadOutcome] = []
+        added = 0
+        seen: dict[str, Resume] = {}
+        for item in items:
+            outcome = UploadOutcome(filename=item.filename)
+            outcomes.append(outcome)
+            try:
+                kind = self._check_file(item)
+            except BadFile as exc:
+                outcome.error = exc
+                continue
+            sha256 = hashlib.sha256(item.content).hexdigest()
+            existing = seen.get(sha256) or await repo.resume_by_sha(job_id, sha256)
+            if existing is not None:
+                outcome.resume, outcome.duplicate = existing, True
+                continue
+            await self.store.put(sha256, item.content)
+            resume = Resume(
+                job_id=job_id, owner_id=owner_id, filename=item.filename[:500], sha256=sha256,
+                content_type=CONTENT_TYPES[kind], size_bytes=len(item.content), status="uploaded",
+                stage_seconds={},
+            )
+            repo.add(resume)
+            seen[sha256] = resume
+            outcome.resume = resume
+            added += 1
+        if added:
+            await repo.session.flush()
+            await repo.move_job_counters(job_id, total=added)
+        return outcomes
+
+    # batches
+    async def start_batch(
+        self, repo: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, resume_ids: list[uuid.UUID] | None
+    ) -> Batch:
+        """Queue resumes for processing; the only way processing starts."""
+        job = await repo.job_for_owner(job_id, owner_id, lock=True)
+        if job is None:
+            raise NotFound("job not found")
+        resumes = await repo.resumes_for_batch(job_id, resume_ids)
+        if resume_ids is not None:
+            missing = set(resume_ids) - {r.id for r in resumes}
+            if missing:
+                raise NotFound(f"{len(missing)} of the resumes are not in this job")
+            busy = [r for r in resumes if r.status in ACTIVE_STATUSES]
+            if busy:
+                raise Conflict(f"{len(busy)} of the resumes are already being processed")
+        if not resumes:
+            raise InvalidInput("no resumes to process: upload resumes first, or name resumes to process again")
+        batch = Batch(job_id=job_id, owner_id=owner_id, total=len(resumes), completed=0, failed=0,
+                      status="running")
+        repo.add(batch)
+        await repo.session.flush()
+        completed_back = sum(1 for r in resumes if r.status == "completed")
+        failed_back = sum(1 for r in resumes if r.status == "failed")
+        tasks = []
+        for resume in resumes:
+            resume.status = "queued"
+            resume.batch_id = batch.id
+            resume.run_id = uuid.uuid4()
+            resume.failure_reason = resume.failure_message = None
+            resume.final_score = resume.passed = None
+            resume.ranking = None
+            resume.updated_at = datetime.now(UTC)
+            task = pipeline_pb2.ExtractTask(
+                ref=pipeline_pb2.WorkRef(resume_id=str(resume.id), job_id=str(job_id), batch_id=str(batch.id),
+                                         run_id=str(resume.run_id)),
+                file_sha256=resume.sha256, filename=resume.filename, content_type=resume.content_type,
+            )
+            tasks.append((task, f"{resume.run_id}:extract"))
+        if completed_back or failed_back:
+            await repo.move_job_counters(job_id, completed=-completed_back, failed=-failed_back)
+        await repo.session.flush()
+        # Published while the rows are locked: an early result waits for this commit; if the commit
+        # fails, the results carry a run id no resume has and are ignored.
+        await asyncio.gather(*(
+            screener_nats.publish_work(self.js, screener_nats.SUBJECT_EXTRACT, t.SerializeToString(), msg_id)
+            for t, msg_id in tasks
+        ))
+        return batch
+
+    async def request_analysis(self, repo: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> Resume:
+        resume = await repo.resume_for_owner(resume_id, owner_id, lock=True)
+        if resume is None:
+            raise NotFound("resume not found")
+        if resume.status != "completed" or resume.parsed is None or resume.ranking is None:
+            raise Conflict("the resume must be ranked before it can be analyzed")
+        if resume.analysis_status == "pending":
+            return resume
+        job = await repo.job_for_owner(resume.job_id, owner_id)
+        assert job is not None
+        resume.analysis_status = "pending"
+        resume.analysis_run_id = uuid.uuid4()
+        task = pipeline_pb2.AnalyzeTask(
+            ref=pipeline_pb2.WorkRef(resume_id=str(resume.id), job_id=str(job.id),
+                                     run_id=str(resume.analysis_run_id)),
+            job=job_spec(job),
+            resume=ParseDict(resume.parsed, resume_pb2.ParsedResume()),
+            rank=ParseDict(resume.ranking, resume_pb2.RankResult()),
+        )
+        await screener_nats.publish_work(
+            self.js, screener_nats.SUBJECT_ANALYZE, task.SerializeToString(), f"{resume.analysis_run_id}:analyze"
+        )
+        return resume
+
+    # stage events
+    async def apply_event(self, repo: Repository, event: pipeline_pb2.StageEvent) -> str:
+        """Apply one stage event; returns what happened (for logs and tests)."""
+        try:
+            resume_id, run_id = uuid.UUID(event.ref.resume_id), uuid.UUID(event.ref.run_id)
+        except ValueError:
+            return "ignored: malformed reference"
+        resume = await repo.resume_for_update(resume_id)
+        if resume is None:
+            return "ignored: resume no longer exists"
+        outcome = event.WhichOneof("outcome")
+        if event.stage == pipeline_pb2.STAGE_ANALYZE:
+            return self._apply_analysis(resume, run_id, event)
+        if resume.run_id != run_id:
+            return "ignored: stale run"
+        stage_name = screener_nats.STAGE_NAMES.get(event.stage, "unknown")
+        if event.duration_seconds:
+            resume.stage_seconds = {**(resume.stage_seconds or {}), stage_name: round(event.duration_seconds, 3)}
+        now = datetime.now(UTC)
+        if outcome == "started":
+            if event.stage == pipeline_pb2.STAGE_EXTRACT and resume.status == "queued":
+                resume.status, resume.updated_at = "extracting", now
+                return "extracting"
+            return "ignored: already past start"
+        if outcome == "extracted":
+            if resume.status in ("queued", "extracting"):
+                resume.parsed = to_dict(event.extracted)
+                resume.candidate_name = event.extracted.contact.name or None
+                resume.status, resume.updated_at = "ranking", now
+            elif resume.status != "ranking":
+                return "ignored: already ranked"
+            # Also on redelivery while still ranking: the rank task may not have been published.
+            job = await repo.session.get(Job, resume.job_id)
+            assert job is not None
+            task = pipeline_pb2.RankTask(ref=event.ref, job=job_spec(job), resume=event.extracted)
+            await screener_nats.publish_work(
+                self.js, screener_nats.SUBJECT_RANK, task.SerializeToString(), f"{run_id}:rank"
+            )
+            return "ranking"
+        if outcome == "ranked":
+            if resume.status != "ranking":
+                return "ignored: not ranking"
+            result = event.ranked
+            resume.ranking = to_dict(result)
+            resume.final_score = result.final_score
+            resume.passed = result.passed
+            resume.status, resume.updated_at = "completed", now
+            await repo.move_job_counters(resume.job_id, completed=1)
+            if resume.batch_id:
+                await repo.count_batch_outcome(resume.batch_id, completed=1)
+            return "completed"
+        if outcome == "failed":
+            if resume.status not in ACTIVE_STATUSES:
+                return "ignored: not in progress"
+            resume.status, resume.updated_at = "failed", now
+            resume.failure_reason = event.failed.reason or "failed"
+            resume.failure_message = event.failed.message
+            await repo.move_job_counters(resume.job_id, failed=1)
+            if resume.batch_id:
+                await repo.count_batch_outcome(resume.batch_id, failed=1)
+            return "failed"
+        return "ignored: no outcome"
+
+    @staticmethod
+    def _apply_analysis(resume: Resume, run_id: uuid.UUID, event: pipeline_pb2.StageEvent) -> str:
+        if resume.analysis_run_id != run_id or resume.analysis_status != "pending":
+            return "ignored: stale analysis"
+        outcome = event.WhichOneof("outcome")
+        if outcome == "analyzed":
+            resume.analysis = to_dict(event.analyzed)
+            resume.analysis_status = "completed"
+            return "analyzed"
+        if outcome == "failed":
+            resume.analysis = {"error": {"code": event.failed.reason, "message": event.failed.message}}
+            resume.analysis_status = "failed"
+            return "analysis failed"
+        return "ignored: analysis started"
+
+
+class EventApplier:
+    """The gateway's JetStream handler: one transaction per event, committed before the ack."""
+
+    def __init__(self, sessions: async_sessionmaker, pipeline: PipelineService) -> None:
+        self.sessions = sessions
+        self.pipeline = pipeline
+        self.applied = 0
+
+    async def __call__(self, msg: Msg) -> None:
+        try:
+            event = pipeline_pb2.StageEvent.FromString(msg.data)
+        except Exception:
+            log.error("dropping an undecodable event on %s", msg.subject)
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                result = await self.pipeline.apply_event(Repository(session), event)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise screener_nats.RetryableError(f"database unavailable: {exc}") from exc
+        self.applied += 1
+        log.debug("event %s for %s: %s", event.WhichOneof("outcome"), event.ref.resume_id, result)
+
+    async def give_up(self, msg: Msg, exc: BaseException) -> None:
+        log.error("could not apply event on %s after repeated attempts: %s", msg.subject, exc)

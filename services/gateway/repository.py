@@ -1,0 +1,171 @@
+"""Every SQL statement the gateway runs. Callers own the transaction (commit at the edge)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.models import Batch, EmailCode, Job, RefreshToken, Resume, User
+
+ACTIVE_STATUSES = ("queued", "extracting", "ranking")
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # users and credentials
+    async def user_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email))
+
+    async def user_by_id(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def latest_code(self, user_id: uuid.UUID, purpose: str) -> EmailCode | None:
+        return await self.session.scalar(
+            select(EmailCode)
+            .where(EmailCode.user_id == user_id, EmailCode.purpose == purpose, EmailCode.consumed_at.is_(None))
+            .order_by(EmailCode.created_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+
+    async def refresh_token_by_hash(self, token_hash: str) -> RefreshToken | None:
+        return await self.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        )
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    # jobs
+    async def jobs_for_owner(self, owner_id: uuid.UUID) -> list[Job]:
+        result = await self.session.scalars(
+            select(Job).where(Job.owner_id == owner_id).order_by(Job.created_at.desc())
+        )
+        return list(result)
+
+    async def job_for_owner(self, job_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False) -> Job | None:
+        query = select(Job).where(Job.id == job_id, Job.owner_id == owner_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def move_job_counters(
+        self, job_id: uuid.UUID, *, total: int = 0, completed: int = 0, failed: int = 0
+    ) -> None:
+        await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                total_resumes=Job.total_resumes + total,
+                completed_resumes=Job.completed_resumes + completed,
+                failed_resumes=Job.failed_resumes + failed,
+                last_updated_at=func.now(),
+            )
+        )
+
+    # resumes
+    async def resume_by_sha(self, job_id: uuid.UUID, sha256: str) -> Resume | None:
+        return await self.session.scalar(select(Resume).where(Resume.job_id == job_id, Resume.sha256 == sha256))
+
+    async def resume_for_owner(self, resume_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False) -> Resume | None:
+        query = select(Resume).where(Resume.id == resume_id, Resume.owner_id == owner_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def resume_for_update(self, resume_id: uuid.UUID) -> Resume | None:
+        return await self.session.scalar(select(Resume).where(Resume.id == resume_id).with_for_update())
+
+    async def resumes_for_batch(
+        self, job_id: uuid.UUID, resume_ids: list[uuid.UUID] | None
+    ) -> list[Resume]:
+        query = select(Resume).where(Resume.job_id == job_id)
+        if resume_ids is None:
+            query = query.where(Resume.status == "uploaded")
+        else:
+            query = query.where(Resume.id.in_(resume_ids))
+        result = await self.session.scalars(query.order_by(Resume.created_at, Resume.id).with_for_update())
+        return list(result)
+
+    async def rank_of(self, resume: Resume) -> int | None:
+        if resume.final_score is None:
+            return None
+        higher = await self.session.scalar(
+            select(func.count()).where(
+                Resume.job_id == resume.job_id,
+                Resume.final_score.is_not(None),
+                Resume.final_score > resume.final_score,
+            )
+        )
+        return int(higher or 0) + 1
+
+    async def ranked_page(
+        self,
+        job_id: uuid.UUID,
+        *,
+        page: int,
+        page_size: int,
+        status: str | None,
+        passed: bool | None,
+        sort: str,
+    ) -> tuple[list[tuple[Resume, int | None]], int]:
+        """One page of a job's resumes with each one's rank in the whole job (by final_score)."""
+        rank = func.rank().over(partition_by=Resume.job_id, order_by=Resume.final_score.desc())
+        ranked = (
+            select(Resume.id.label("resume_id"), rank.label("rank"))
+            .where(Resume.job_id == job_id, Resume.final_score.is_not(None))
+            .subquery()
+        )
+        filters = [Resume.job_id == job_id]
+        if status:
+            filters.append(Resume.status == status)
+        if passed is not None:
+            filters.append(Resume.passed.is_(passed))
+        order = {
+            "rank": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
+            "score": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
+            "name": (func.lower(func.coalesce(Resume.candidate_name, Resume.filename)), Resume.id),
+            "uploaded": (Resume.created_at, Resume.id),
+        }[sort]
+        total = await self.session.scalar(select(func.count()).select_from(Resume).where(and_(*filters)))
+        rows = await self.session.execute(
+            select(Resume, ranked.c.rank)
+            .outerjoin(ranked, ranked.c.resume_id == Resume.id)
+            .where(and_(*filters))
+            .order_by(*order)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return [(row[0], row[1]) for row in rows.all()], int(total or 0)
+
+    # batches
+    async def batch_for_owner(self, batch_id: uuid.UUID, owner_id: uuid.UUID) -> Batch | None:
+        return await self.session.scalar(select(Batch).where(Batch.id == batch_id, Batch.owner_id == owner_id))
+
+    async def count_batch_outcome(self, batch_id: uuid.UUID, *, completed: int = 0, failed: int = 0) -> None:
+        """Count one resume's outcome; the batch is done once every resume has one."""
+        finished = Batch.completed + Batch.failed + completed + failed >= Batch.total
+        await self.session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id)
+            .values(
+                completed=Batch.completed + completed,
+                failed=Batch.failed + failed,
+                updated_at=func.now(),
+                status=case((finished, "done"), else_="running"),
+                finished_at=case((finished, func.now()), else_=None),
+            )
+        )

