@@ -48,7 +48,9 @@ def generate(out_root: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if screener/v1 is not what protos/ generates")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if screener/v1 is not what protos/ generates"
+    )
     args = parser.parse_args()
     if not args.check:
         shutil.rmtree(ROOT / PACKAGE_DIR, ignore_errors=True)

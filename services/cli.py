@@ -60,8 +60,10 @@ def _up(args: argparse.Namespace) -> int:
             if mailbox:
                 mailbox.stop()
             return 1
-    console.print(f"ready ({time.monotonic() - started:.1f}s): API {mesh.http_url} (docs {mesh.http_url}/docs), "
-                  f"logs in {mesh.logs}")
+    console.print(
+        f"ready ({time.monotonic() - started:.1f}s): API {mesh.http_url} (docs {mesh.http_url}/docs), "
+        f"logs in {mesh.logs}"
+    )
     try:
         if args.demo and mailbox is not None:
             from services.demo.run import print_ranking, screen_samples
@@ -87,16 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="screener", description="Screener: resume screening mesh.")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser(
-        "up", help="start the whole mesh locally", epilog=UP_EXAMPLE,
+        "up",
+        help="start the whole mesh locally",
+        epilog=UP_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Start embedded Postgres (unless DATABASE_URL), nats-server with JetStream (unless "
-                    "NATS_URL) and the extractor, ranker, analyzer and gateway services, each its own process.",
+        "NATS_URL) and the extractor, ranker, analyzer and gateway services, each its own process.",
     )
     up.add_argument("--http-port", type=int, default=8080, help="REST API port (default 8080)")
     up.add_argument("--data-dir", default=".screener", help="where Postgres, NATS and logs keep their data")
     up.add_argument("--nats-port", type=int, default=4222, help="embedded nats-server port (default 4222)")
-    up.add_argument("--grpc-port-base", type=int, default=50051,
-                    help="gRPC ports: extractor, ranker, analyzer, gateway at base..base+3 (default 50051)")
+    up.add_argument(
+        "--grpc-port-base",
+        type=int,
+        default=50051,
+        help="gRPC ports: extractor, ranker, analyzer, gateway at base..base+3 (default 50051)",
+    )
     up.add_argument("--replicas", type=int, default=1, help="processes per worker service (default 1)")
     up.add_argument("--demo", action="store_true", help="screen the bundled sample resumes once ready")
     up.add_argument("--exit-after-demo", action="store_true", help="stop after the demo instead of serving")

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -59,8 +60,17 @@ class MeshConfig:
 
     @classmethod
     def with_free_ports(cls, data_dir: Path, **overrides: object) -> MeshConfig:
-        ports = {name: free_port() for name in (
-            "http_port", "nats_port", "extractor_port", "ranker_port", "analyzer_port", "gateway_grpc_port")}
+        ports = {
+            name: free_port()
+            for name in (
+                "http_port",
+                "nats_port",
+                "extractor_port",
+                "ranker_port",
+                "analyzer_port",
+                "gateway_grpc_port",
+            )
+        }
         return cls(data_dir=data_dir, **{**ports, **overrides})  # type: ignore[arg-type]
 
 
@@ -78,7 +88,11 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log_file:
             self.process = subprocess.Popen(
-                self.command, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.command,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
 
@@ -107,7 +121,7 @@ class Mesh:
         self.config = config
         self.data_dir = config.data_dir.resolve()
         self.logs = self.data_dir / "logs"
-        self._postgres = None
+        self._postgres: Any = None
         self._nats: ManagedProcess | None = None
         self.services: list[ManagedProcess] = []
         self._stop = threading.Event()
@@ -121,8 +135,10 @@ class Mesh:
 
     def grpc_address(self, service: str) -> str:
         port = {
-            "extractor": self.config.extractor_port, "ranker": self.config.ranker_port,
-            "analyzer": self.config.analyzer_port, "gateway": self.config.gateway_grpc_port,
+            "extractor": self.config.extractor_port,
+            "ranker": self.config.ranker_port,
+            "analyzer": self.config.analyzer_port,
+            "gateway": self.config.gateway_grpc_port,
         }[service]
         return f"127.0.0.1:{port}"
 
@@ -157,8 +173,9 @@ class Mesh:
             "max_payload: 8MB\n"
             f'jetstream {{\n  store_dir: "{store}"\n  max_file_store: 10GB\n}}\n'
         )
-        self._nats = ManagedProcess("nats", [nats_server_binary(), "-c", str(conf)], dict(os.environ),
-                                    self.logs / "nats.log")
+        self._nats = ManagedProcess(
+            "nats", [nats_server_binary(), "-c", str(conf)], dict(os.environ), self.logs / "nats.log"
+        )
         self._nats.start()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -185,12 +202,16 @@ class Mesh:
             **cfg.extra_env,
         }
         if service == "gateway":
-            env.update({
-                "GRPC_PORT": str(cfg.gateway_grpc_port), "HTTP_PORT": str(cfg.http_port),
-                "DATABASE_URL": self.database_url,
-                "EXTRACTOR_ADDR": self.grpc_address("extractor"), "RANKER_ADDR": self.grpc_address("ranker"),
-                "ANALYZER_ADDR": self.grpc_address("analyzer"),
-            })
+            env.update(
+                {
+                    "GRPC_PORT": str(cfg.gateway_grpc_port),
+                    "HTTP_PORT": str(cfg.http_port),
+                    "DATABASE_URL": self.database_url,
+                    "EXTRACTOR_ADDR": self.grpc_address("extractor"),
+                    "RANKER_ADDR": self.grpc_address("ranker"),
+                    "ANALYZER_ADDR": self.grpc_address("analyzer"),
+                }
+            )
             if cfg.smtp_url:
                 env["SMTP_URL"] = cfg.smtp_url
         else:
@@ -218,8 +239,12 @@ class Mesh:
         for service in WORKER_SERVICES:
             try:
                 with grpc.insecure_channel(self.grpc_address(service)) as channel:
-                    reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
-                states[service] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "starting"
+                    reply = health_pb2_grpc.HealthStub(channel).Check(
+                        health_pb2.HealthCheckRequest(), timeout=1
+                    )
+                states[service] = (
+                    "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "starting"
+                )
             except grpc.RpcError:
                 states[service] = "starting"
         try:
@@ -239,7 +264,9 @@ class Mesh:
             if all(state == "ok" for state in self.readiness().values()):
                 return
             time.sleep(0.5)
-        raise TimeoutError(f"the mesh was not ready after {timeout:.0f}s: {self.readiness()}; logs in {self.logs}")
+        raise TimeoutError(
+            f"the mesh was not ready after {timeout:.0f}s: {self.readiness()}; logs in {self.logs}"
+        )
 
     # supervision
     def _supervise(self) -> None:
@@ -251,8 +278,12 @@ class Mesh:
                 if process.next_restart_at == 0.0:
                     delay = min(30.0, 2.0 ** min(process.restarts, 5))
                     process.next_restart_at = now + delay
-                    log.warning("%s exited (code %s); restarting in %.0fs", process.name,
-                                process.process.returncode if process.process else None, delay)
+                    log.warning(
+                        "%s exited (code %s); restarting in %.0fs",
+                        process.name,
+                        process.process.returncode if process.process else None,
+                        delay,
+                    )
                 elif now >= process.next_restart_at:
                     process.restarts += 1
                     process.next_restart_at = 0.0

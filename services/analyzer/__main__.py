@@ -20,8 +20,13 @@ from services.common.worker_service import WorkerParts, run_worker_service
 def build_analyst(settings: AnalyzerSettings) -> Analyst:
     """The LLM analyst when an API key is configured, the offline one otherwise."""
     if settings.openai_api_key:
-        return LlmAnalyst(settings.openai_base_url, settings.openai_api_key, settings.model,
-                          timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
+        return LlmAnalyst(
+            settings.openai_base_url,
+            settings.openai_api_key,
+            settings.model,
+            timeout=settings.request_timeout_seconds,
+            max_retries=settings.max_retries,
+        )
     logging.getLogger(__name__).info("no OPENAI_API_KEY: using the offline analysis")
     return OfflineAnalyst()
 
@@ -37,7 +42,9 @@ async def main() -> None:
         servicer = AnalyzerServicer(analyst)
         return WorkerParts(
             grpc_service_names=[analyzer_pb2.DESCRIPTOR.services_by_name["AnalyzerService"].full_name],
-            registrars=[lambda server: analyzer_pb2_grpc.add_AnalyzerServiceServicer_to_server(servicer, server)],
+            registrars=[
+                lambda server: analyzer_pb2_grpc.add_AnalyzerServiceServicer_to_server(servicer, server)
+            ],
             handler=handler,
             give_up=handler.give_up,
         )

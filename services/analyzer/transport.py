@@ -19,7 +19,7 @@ class AnalyzerServicer(analyzer_pb2_grpc.AnalyzerServiceServicer):
     def __init__(self, analyst: Analyst) -> None:
         self.analyst = analyst
 
-    async def Analyze(  # noqa: N802 - gRPC method name
+    async def Analyze(
         self, request: analyzer_pb2.AnalyzeRequest, context: grpc.aio.ServicerContext
     ) -> analyzer_pb2.AnalyzeResponse:
         if not request.resume.full_text.strip():
@@ -45,8 +45,9 @@ class AnalyzeStageHandler:
         except ScreeningError:
             raise  # the model is unavailable: retry with backoff, give up after max_deliver
         else:
-            event = pipeline_pb2.StageEvent(ref=task.ref, stage=pipeline_pb2.STAGE_ANALYZE, worker=self.worker,
-                                            analyzed=analysis)
+            event = pipeline_pb2.StageEvent(
+                ref=task.ref, stage=pipeline_pb2.STAGE_ANALYZE, worker=self.worker, analyzed=analysis
+            )
         event.duration_seconds = time.perf_counter() - started
         await screener_nats.publish_event(js, event)
 

@@ -21,7 +21,9 @@ Registrar = Callable[[grpc.aio.Server], None]
 class GrpcServer:
     """A grpc.aio server with the standard health service (SERVING per service) and reflection."""
 
-    def __init__(self, host: str, port: int, service_names: Iterable[str], registrars: Iterable[Registrar]) -> None:
+    def __init__(
+        self, host: str, port: int, service_names: Iterable[str], registrars: Iterable[Registrar]
+    ) -> None:
         self.server = grpc.aio.server(
             interceptors=[ErrorMappingInterceptor()],
             options=[
@@ -35,7 +37,11 @@ class GrpcServer:
             register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
-            [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            [
+                *self.service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             self.server,
         )
         self.address = f"{host}:{port}"
@@ -47,7 +53,9 @@ class GrpcServer:
         log.info("gRPC listening on %s (%s)", self.address, ", ".join(self.service_names))
 
     async def set_serving(self, serving: bool) -> None:
-        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         await self.health.set("", status)
         for name in self.service_names:
             await self.health.set(name, status)

@@ -52,7 +52,7 @@ CONSUMERS: dict[str, tuple[str, str]] = {
     "gateway": (EVENTS_STREAM, EVENTS_SUBJECTS),
 }
 
-STAGE_NAMES = {
+STAGE_NAMES: dict[int, str] = {
     pipeline_pb2.STAGE_EXTRACT: "extract",
     pipeline_pb2.STAGE_RANK: "rank",
     pipeline_pb2.STAGE_ANALYZE: "analyze",
@@ -106,7 +106,7 @@ async def ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectSto
         EVENTS_STREAM: [EVENTS_SUBJECTS],
     }
     for name, subjects in streams.items():
-        config = StreamConfig(
+        stream_config = StreamConfig(
             name=name,
             subjects=subjects,
             retention=RetentionPolicy.WORK_QUEUE,
@@ -115,9 +115,9 @@ async def ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectSto
             duplicate_window=120.0,
         )
         try:
-            await js.add_stream(config)
+            await js.add_stream(stream_config)
         except BadRequestError:
-            await js.update_stream(config)
+            await js.update_stream(stream_config)
     for durable, (stream, subject) in CONSUMERS.items():
         config = ConsumerConfig(
             durable_name=durable,
@@ -253,7 +253,9 @@ class PullWorker:
                     log.exception("could not record give-up; leaving message for redelivery")
             else:
                 delay = min(2.0**delivered, 60.0)
-                log.warning("attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay)
+                log.warning(
+                    "attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay
+                )
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=delay)
         finally:

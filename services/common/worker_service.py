@@ -6,17 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-
-from nats.aio.msg import Msg
 from dataclasses import dataclass
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
+from screener.v1 import pipeline_pb2
 from services.common import nats as screener_nats
 from services.common.grpc_server import GrpcServer, Registrar, install_stop_signals
 from services.common.settings import ServiceSettings
-from screener.v1 import pipeline_pb2
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ class _Collector:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"

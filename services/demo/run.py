@@ -19,8 +19,9 @@ DEMO_PASSWORD = "Demo-Passw0rd!"
 def sign_in(client: httpx.Client, mailbox: MailSink) -> str:
     """Sign the demo recruiter up (verifying through the mailbox) or in; returns an access token."""
     before = len(mailbox.messages_to(DEMO_EMAIL))
-    response = client.post("/api/auth/signup", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD,
-                                                     "name": "Demo Recruiter"})
+    response = client.post(
+        "/api/auth/signup", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "name": "Demo Recruiter"}
+    )
     if response.status_code == 201:
         code = mailbox.code_for(DEMO_EMAIL, after=before)
         response = client.post("/api/auth/verify", json={"email": DEMO_EMAIL, "code": code})
@@ -30,8 +31,9 @@ def sign_in(client: httpx.Client, mailbox: MailSink) -> str:
     return str(response.json()["access_token"])
 
 
-def screen_samples(base_url: str, mailbox: MailSink, samples_dir: Path, console: Console,
-                   timeout: float = 300.0) -> list[dict]:
+def screen_samples(
+    base_url: str, mailbox: MailSink, samples_dir: Path, console: Console, timeout: float = 300.0
+) -> list[dict]:
     """Create the sample job, upload the samples, run one batch and return the ranked rows."""
     with httpx.Client(base_url=base_url, timeout=60) as client:
         token = sign_in(client, mailbox)
@@ -50,9 +52,13 @@ def screen_samples(base_url: str, mailbox: MailSink, samples_dir: Path, console:
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"batch not done after {timeout:.0f}s: {batch}")
             time.sleep(0.5)
-        console.print(f"batch done in {time.monotonic() - started:.1f}s: {batch['completed']} ranked, "
-                      f"{batch['failed']} failed")
-        page = client.get(f"/api/jobs/{job['id']}/resumes", params={"page_size": 100}).raise_for_status().json()
+        console.print(
+            f"batch done in {time.monotonic() - started:.1f}s: {batch['completed']} ranked, "
+            f"{batch['failed']} failed"
+        )
+        page = (
+            client.get(f"/api/jobs/{job['id']}/resumes", params={"page_size": 100}).raise_for_status().json()
+        )
         return list(page["items"])
 
 
@@ -61,11 +67,18 @@ def print_ranking(rows: list[dict], console: Console) -> None:
     for column in ("rank", "score", "screen", "candidate", "file", "matched skills", "missing"):
         table.add_column(column)
     for row in rows:
-        screen = "[green]pass[/green]" if row["passed"] else (
-            "[red]fail[/red]" if row["passed"] is False else row["status"])
+        screen = (
+            "[green]pass[/green]"
+            if row["passed"]
+            else ("[red]fail[/red]" if row["passed"] is False else row["status"])
+        )
         table.add_row(
-            str(row["rank"] or "-"), f"{row['final_score']:.1f}" if row["final_score"] is not None else "-",
-            screen, row["candidate_name"] or "?", row["filename"], ", ".join(row["matched_skills"][:5]),
+            str(row["rank"] or "-"),
+            f"{row['final_score']:.1f}" if row["final_score"] is not None else "-",
+            screen,
+            row["candidate_name"] or "?",
+            row["filename"],
+            ", ".join(row["matched_skills"][:5]),
             ", ".join(row["missing_skills"][:3]) or row.get("failure_reason") or "",
         )
     console.print(table)

@@ -32,7 +32,9 @@ async def main() -> None:
         servicer = ExtractorServicer(service, store)
         return WorkerParts(
             grpc_service_names=[extractor_pb2.DESCRIPTOR.services_by_name["ExtractorService"].full_name],
-            registrars=[lambda server: extractor_pb2_grpc.add_ExtractorServiceServicer_to_server(servicer, server)],
+            registrars=[
+                lambda server: extractor_pb2_grpc.add_ExtractorServiceServicer_to_server(servicer, server)
+            ],
             handler=handler,
             give_up=handler.give_up,
         )

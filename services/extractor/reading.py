@@ -114,8 +114,12 @@ class DocumentReader:
                 if len(text.strip()) < MIN_TEXT_LAYER_CHARS:
                     needs_ocr.append(index)
             if needs_ocr:
-                images = {index: doc[index].get_pixmap(dpi=self.ocr_dpi).tobytes("png") for index in needs_ocr}
-                results = self._pool.map(lambda item: self._ocr_image_bytes(item[1], item[0] + 1), images.items())
+                images = {
+                    index: doc[index].get_pixmap(dpi=self.ocr_dpi).tobytes("png") for index in needs_ocr
+                }
+                results = self._pool.map(
+                    lambda item: self._ocr_image_bytes(item[1], item[0] + 1), images.items()
+                )
                 for index, page in zip(needs_ocr, results, strict=True):
                     if len(page.text) > len(pages[index].text):
                         pages[index] = page

@@ -12,36 +12,109 @@ from screener.v1 import resume_pb2
 from services.common.skills import SkillTaxonomy, normalize_text
 
 SECTION_ALIASES: dict[str, tuple[str, ...]] = {
-    "summary": ("summary", "professional summary", "profile", "professional profile", "objective",
-                "career objective", "about me", "about", "executive summary", "career summary",
-                "summary of qualifications", "qualifications summary", "overview"),
-    "experience": ("experience", "work experience", "professional experience", "employment history",
-                   "work history", "employment", "career history", "relevant experience", "experience history"),
-    "education": ("education", "education and training", "academic background", "academics",
-                  "educational background", "education & training", "qualifications"),
-    "skills": ("skills", "technical skills", "core skills", "key skills", "skill highlights", "highlights",
-               "core competencies", "competencies", "areas of expertise", "expertise", "technologies",
-               "tools", "skills & tools", "skills and tools", "technical proficiencies"),
-    "projects": ("projects", "personal projects", "selected projects", "key projects", "academic projects",
-                 "side projects", "portfolio"),
-    "certifications": ("certifications", "certificates", "licenses", "licenses and certifications",
-                       "certifications and licenses", "accreditations", "licenses & certifications"),
+    "summary": (
+        "summary",
+        "professional summary",
+        "profile",
+        "professional profile",
+        "objective",
+        "career objective",
+        "about me",
+        "about",
+        "executive summary",
+        "career summary",
+        "summary of qualifications",
+        "qualifications summary",
+        "overview",
+    ),
+    "experience": (
+        "experience",
+        "work experience",
+        "professional experience",
+        "employment history",
+        "work history",
+        "employment",
+        "career history",
+        "relevant experience",
+        "experience history",
+    ),
+    "education": (
+        "education",
+        "education and training",
+        "academic background",
+        "academics",
+        "educational background",
+        "education & training",
+        "qualifications",
+    ),
+    "skills": (
+        "skills",
+        "technical skills",
+        "core skills",
+        "key skills",
+        "skill highlights",
+        "highlights",
+        "core competencies",
+        "competencies",
+        "areas of expertise",
+        "expertise",
+        "technologies",
+        "tools",
+        "skills & tools",
+        "skills and tools",
+        "technical proficiencies",
+    ),
+    "projects": (
+        "projects",
+        "personal projects",
+        "selected projects",
+        "key projects",
+        "academic projects",
+        "side projects",
+        "portfolio",
+    ),
+    "certifications": (
+        "certifications",
+        "certificates",
+        "licenses",
+        "licenses and certifications",
+        "certifications and licenses",
+        "accreditations",
+        "licenses & certifications",
+    ),
     "languages": ("languages", "language skills", "spoken languages"),
     "accomplishments": ("accomplishments", "achievements", "awards", "honors", "awards and honors"),
-    "interests": ("interests", "hobbies", "activities", "volunteer", "volunteer experience",
-                  "additional information", "affiliations", "references"),
+    "interests": (
+        "interests",
+        "hobbies",
+        "activities",
+        "volunteer",
+        "volunteer experience",
+        "additional information",
+        "affiliations",
+        "references",
+    ),
 }
 _HEADING_TO_SECTION = {alias: name for name, aliases in SECTION_ALIASES.items() for alias in aliases}
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-URL_RE = re.compile(r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|io|dev|me|org|net|co|app|ai)"
-                    r"(?:/[^\s,;|)]*)?", re.I)
+URL_RE = re.compile(
+    r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|io|dev|me|org|net|co|app|ai)"
+    r"(?:/[^\s,;|)]*)?",
+    re.I,
+)
 PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])?\d{3,4}[\s.-]?\d{3,4}")
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_MONTH_WORD = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|" \
-              r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+_MONTH_WORD = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _POINT = rf"(?:{_MONTH_WORD}\s*,?\s*\d{{4}}|\d{{1,2}}\s*/\s*\d{{4}}|\d{{4}})"
 DATE_RANGE_RE = re.compile(
     rf"(?P<start>{_POINT})\s*(?:-|–|—|to|until|through)\s*"
@@ -198,7 +271,7 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
     seen: set[str] = set()
     for match in URL_RE.finditer(text):
         url = match.group().rstrip(".")
-        if "@" in text[max(0, match.start() - 1): match.start() + 1] or url.lower() in seen:
+        if "@" in text[max(0, match.start() - 1) : match.start() + 1] or url.lower() in seen:
             continue
         if email and url in email.group():
             continue
@@ -214,7 +287,7 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
 
 def _strip_bullet(line: str) -> tuple[str, bool]:
     match = _BULLET_RE.match(line)
-    return (line[match.end():].strip(), True) if match else (line.strip(), False)
+    return (line[match.end() :].strip(), True) if match else (line.strip(), False)
 
 
 def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
@@ -235,16 +308,25 @@ def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
         if n + 1 < len(anchors):
             # leave the next entry's title lines to it
             k = next_anchor
-            while k > anchor + 1 and next_anchor - k < 2 and not _strip_bullet(lines[k - 1])[1] \
-                    and len(lines[k - 1]) <= 90:
+            while (
+                k > anchor + 1
+                and next_anchor - k < 2
+                and not _strip_bullet(lines[k - 1])[1]
+                and len(lines[k - 1]) <= 90
+            ):
                 k -= 1
             body_end = k
         match = DATE_RANGE_RE.search(lines[anchor])
         assert match is not None
         start, _ = _to_year_month(match.group("start"))
         end, current = _to_year_month(match.group("end"), is_end=True)
-        head_lines = [*lines[head_start:anchor], lines[anchor][: match.start()] + lines[anchor][match.end():]]
-        head_parts = [p.strip(" ,|-–—") for line in head_lines for p in re.split(r"\s[|–—-]\s|,\s(?=[A-Z])", line)]
+        head_lines = [
+            *lines[head_start:anchor],
+            lines[anchor][: match.start()] + lines[anchor][match.end() :],
+        ]
+        head_parts = [
+            p.strip(" ,|-–—") for line in head_lines for p in re.split(r"\s[|–—-]\s|,\s(?=[A-Z])", line)
+        ]
         head_parts = [p for p in head_parts if p and not re.fullmatch(r"[\W\d]*", p)]
         entry = resume_pb2.ExperienceEntry(start=start, end=end, current=current)
         if head_parts:
@@ -253,7 +335,7 @@ def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
             entry.company = head_parts[1]
         if len(head_parts) > 2:
             entry.location = head_parts[2]
-        for line in lines[anchor + 1: body_end]:
+        for line in lines[anchor + 1 : body_end]:
             bullet, _ = _strip_bullet(line)
             if bullet:
                 entry.bullets.append(bullet)
@@ -269,10 +351,9 @@ def parse_education(lines: list[str]) -> list[resume_pb2.EducationEntry]:
     for line in lines:
         degree = DEGREE_RE.search(line)
         institution = INSTITUTION_RE.search(line)
-        if degree and (current is None or current.degree):
-            current = resume_pb2.EducationEntry()
-            entries.append(current)
-        elif institution and (current is None or current.institution):
+        if (degree and (current is None or current.degree)) or (
+            institution and (current is None or current.institution)
+        ):
             current = resume_pb2.EducationEntry()
             entries.append(current)
         if current is None:
@@ -280,7 +361,7 @@ def parse_education(lines: list[str]) -> list[resume_pb2.EducationEntry]:
         current.text = (current.text + "\n" + line).strip()
         if degree and not current.degree:
             current.degree = line.strip()
-            field = re.search(r"\b(?:in|of)\s+([A-Z][\w &/]+)", line[degree.end():])
+            field = re.search(r"\b(?:in|of)\s+([A-Z][\w &/]+)", line[degree.end() :])
             if field:
                 current.field = field.group(1).strip(" ,")
         if institution and not current.institution:
@@ -312,7 +393,9 @@ def parse_projects(lines: list[str], taxonomy: SkillTaxonomy) -> list[resume_pb2
     return projects
 
 
-def extract_skills(sections: list[Section], text: str, taxonomy: SkillTaxonomy) -> list[resume_pb2.SkillMention]:
+def extract_skills(
+    sections: list[Section], text: str, taxonomy: SkillTaxonomy
+) -> list[resume_pb2.SkillMention]:
     """Skills named in a skills section (ambiguous names allowed there) and anywhere in the text."""
     mentions: dict[str, resume_pb2.SkillMention] = {}
     for section in sections:
@@ -325,18 +408,29 @@ def extract_skills(sections: list[Section], text: str, taxonomy: SkillTaxonomy) 
                     continue
                 skill = taxonomy.canonical(item)
                 if skill is not None:
-                    mentions.setdefault(skill.name, resume_pb2.SkillMention(
-                        name=skill.name, raw=item, family=skill.family, in_taxonomy=True))
+                    mentions.setdefault(
+                        skill.name,
+                        resume_pb2.SkillMention(
+                            name=skill.name, raw=item, family=skill.family, in_taxonomy=True
+                        ),
+                    )
                 else:
                     for hit in taxonomy.find(item, include_ambiguous=True):
-                        mentions.setdefault(hit.name, resume_pb2.SkillMention(
-                            name=hit.name, raw=hit.raw, family=hit.family, in_taxonomy=True))
+                        mentions.setdefault(
+                            hit.name,
+                            resume_pb2.SkillMention(
+                                name=hit.name, raw=hit.raw, family=hit.family, in_taxonomy=True
+                            ),
+                        )
                     if not taxonomy.find(item, include_ambiguous=True) and len(item.split()) <= 4:
                         key = item.lower()
-                        mentions.setdefault(key, resume_pb2.SkillMention(name=item, raw=item, in_taxonomy=False))
+                        mentions.setdefault(
+                            key, resume_pb2.SkillMention(name=item, raw=item, in_taxonomy=False)
+                        )
     for hit in taxonomy.find(text):
-        mentions.setdefault(hit.name, resume_pb2.SkillMention(
-            name=hit.name, raw=hit.raw, family=hit.family, in_taxonomy=True))
+        mentions.setdefault(
+            hit.name, resume_pb2.SkillMention(name=hit.name, raw=hit.raw, family=hit.family, in_taxonomy=True)
+        )
     return list(mentions.values())
 
 
@@ -351,9 +445,14 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy) -> resume_pb2.ParsedRes
     for name, lines in by_name.items():
         parsed.sections[name] = "\n".join(lines)
     headline_candidates = [
-        line for line in header[:6]
-        if line != parsed.contact.name and not EMAIL_RE.search(line) and not PHONE_RE.search(line)
-        and not URL_RE.search(line) and 3 <= len(line) <= 80 and line != parsed.contact.location
+        line
+        for line in header[:6]
+        if line != parsed.contact.name
+        and not EMAIL_RE.search(line)
+        and not PHONE_RE.search(line)
+        and not URL_RE.search(line)
+        and 3 <= len(line) <= 80
+        and line != parsed.contact.location
     ]
     if headline_candidates:
         parsed.headline = headline_candidates[0]
@@ -364,7 +463,10 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy) -> resume_pb2.ParsedRes
     parsed.skills.extend(extract_skills(sections, text, taxonomy))
     parsed.certifications.extend(_strip_bullet(line)[0] for line in by_name.get("certifications", []) if line)
     parsed.languages.extend(
-        item.strip() for line in by_name.get("languages", []) for item in re.split(r"[,;|]", line) if item.strip()
+        item.strip()
+        for line in by_name.get("languages", [])
+        for item in re.split(r"[,;|]", line)
+        if item.strip()
     )
     ranges = [(e.start, e.end) for e in parsed.experience]
     parsed.total_years_experience = round(merged_months(ranges) / 12.0, 1)

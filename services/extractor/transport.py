@@ -32,7 +32,7 @@ class ExtractorServicer(extractor_pb2_grpc.ExtractorServiceServicer):
         self.service = service
         self.store = store
 
-    async def Extract(  # noqa: N802 - gRPC method name
+    async def Extract(
         self, request: extractor_pb2.ExtractRequest, context: grpc.aio.ServicerContext
     ) -> extractor_pb2.ExtractResponse:
         source = request.WhichOneof("source")
@@ -60,7 +60,9 @@ class ExtractStageHandler:
         await screener_nats.publish_event(
             js,
             pipeline_pb2.StageEvent(
-                ref=task.ref, stage=pipeline_pb2.STAGE_EXTRACT, worker=self.worker,
+                ref=task.ref,
+                stage=pipeline_pb2.STAGE_EXTRACT,
+                worker=self.worker,
                 started=pipeline_pb2.StageStarted(worker=self.worker),
             ),
         )

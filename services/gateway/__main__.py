@@ -43,16 +43,24 @@ async def main() -> None:
     sessions = make_sessionmaker(engine)
     nc = await screener_nats.connect(settings.nats_url, name="gateway")
     js = nc.jetstream()
-    store = await screener_nats.ensure_topology(js, screener_nats.Topology(
-        ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
-        replicas=settings.stream_replicas))
+    store = await screener_nats.ensure_topology(
+        js,
+        screener_nats.Topology(
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+            replicas=settings.stream_replicas,
+        ),
+    )
 
     pipeline = PipelineService(sessions, js, store, max_file_bytes=settings.max_file_bytes)
     applier = EventApplier(sessions, pipeline)
     channels = {
         name: grpc.aio.insecure_channel(addr)
-        for name, addr in (("extractor", settings.extractor_addr), ("ranker", settings.ranker_addr),
-                           ("analyzer", settings.analyzer_addr))
+        for name, addr in (
+            ("extractor", settings.extractor_addr),
+            ("ranker", settings.ranker_addr),
+            ("analyzer", settings.analyzer_addr),
+        )
     }
 
     async def readiness() -> dict[str, str]:
@@ -68,23 +76,40 @@ async def main() -> None:
         checks.update(zip(channels, results, strict=True))
         return checks
 
-    app = create_app(ApiContext(
-        sessions=sessions, auth=AuthService(settings, Mailer(settings.smtp_url, settings.smtp_from)),
-        pipeline=pipeline, readiness=readiness, max_files_per_upload=settings.max_files_per_upload,
-        max_file_bytes=settings.max_file_bytes,
-    ))
+    app = create_app(
+        ApiContext(
+            sessions=sessions,
+            auth=AuthService(settings, Mailer(settings.smtp_url, settings.smtp_from)),
+            pipeline=pipeline,
+            readiness=readiness,
+            max_files_per_upload=settings.max_files_per_upload,
+            max_file_bytes=settings.max_file_bytes,
+        )
+    )
     grpc_server = GrpcServer(settings.grpc_host, settings.grpc_port, [], [])
     await grpc_server.start()
     worker = screener_nats.PullWorker(
-        js, "gateway", applier, give_up=applier.give_up, concurrency=settings.event_concurrency,
-        ack_wait_seconds=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
+        js,
+        "gateway",
+        applier,
+        give_up=applier.give_up,
+        concurrency=settings.event_concurrency,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
     )
     consumer = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
-    http = uvicorn.Server(uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off",
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-    ))
-    http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    http = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        )
+    )
+    # The gateway handles SIGTERM itself (stop event); uvicorn must not capture and re-raise it.
+    http.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     serving = asyncio.create_task(http.serve())
     log.info("gateway ready: http://%s:%d", settings.http_host, settings.http_port)
     stopped = asyncio.create_task(stop.wait())

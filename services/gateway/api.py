@@ -14,7 +14,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.common.errors import BadFile, InvalidInput, NotFound, ScreeningError, TooManyRequests, Unauthorized
+from services.common.errors import (
+    BadFile,
+    InvalidInput,
+    NotFound,
+    ScreeningError,
+    TooManyRequests,
+    Unauthorized,
+)
 from services.gateway import schemas
 from services.gateway.auth import AuthService, TokenPair
 from services.gateway.models import Batch, Job, Resume
@@ -34,7 +41,9 @@ class ApiContext:
     max_file_bytes: int
 
 
-def _error(status: int, code: str, message: str, details: object = None, headers: dict | None = None) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, details: object = None, headers: dict | None = None
+) -> JSONResponse:
     body: dict = {"error": {"code": code, "message": message}}
     if details is not None:
         body["error"]["details"] = details
@@ -52,16 +61,31 @@ def batch_out(batch: Batch) -> schemas.BatchOut:
 def resume_detail(resume: Resume, rank: int | None) -> schemas.ResumeDetail:
     ranking = resume.ranking or {}
     return schemas.ResumeDetail(
-        id=resume.id, job_id=resume.job_id, batch_id=resume.batch_id, filename=resume.filename,
-        sha256=resume.sha256, content_type=resume.content_type, size_bytes=resume.size_bytes,
+        id=resume.id,
+        job_id=resume.job_id,
+        batch_id=resume.batch_id,
+        filename=resume.filename,
+        sha256=resume.sha256,
+        content_type=resume.content_type,
+        size_bytes=resume.size_bytes,
         status=resume.status,
         failure={"reason": resume.failure_reason, "message": resume.failure_message}
-        if resume.status == "failed" else None,
-        candidate_name=resume.candidate_name, parsed=resume.parsed, final_score=resume.final_score,
-        rank=rank, passed=resume.passed, reasons=list(ranking.get("reasons", [])),
-        explanation=ranking.get("explanation"), score_components=ranking.get("components"),
-        ranking=resume.ranking or None, analysis_status=resume.analysis_status, analysis=resume.analysis,
-        stage_seconds=resume.stage_seconds or {}, created_at=resume.created_at, updated_at=resume.updated_at,
+        if resume.status == "failed"
+        else None,
+        candidate_name=resume.candidate_name,
+        parsed=resume.parsed,
+        final_score=resume.final_score,
+        rank=rank,
+        passed=resume.passed,
+        reasons=list(ranking.get("reasons", [])),
+        explanation=ranking.get("explanation"),
+        score_components=ranking.get("components"),
+        ranking=resume.ranking or None,
+        analysis_status=resume.analysis_status,
+        analysis=resume.analysis,
+        stage_seconds=resume.stage_seconds or {},
+        created_at=resume.created_at,
+        updated_at=resume.updated_at,
     )
 
 
@@ -125,15 +149,21 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def readyz() -> JSONResponse:
         checks = await ctx.readiness()
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(status_code=200 if ready else 503,
-                            content={"status": "ready" if ready else "not_ready", "checks": checks})
+        return JSONResponse(
+            status_code=200 if ready else 503,
+            content={"status": "ready" if ready else "not_ready", "checks": checks},
+        )
 
     # auth
     @app.post("/api/auth/signup", status_code=201, response_model=schemas.SignupResponse, tags=["auth"])
     async def signup(body: schemas.SignupRequest, r: Repo) -> schemas.SignupResponse:
         user = await ctx.auth.signup(r, body.email, body.password, body.name)
-        return schemas.SignupResponse(id=user.id, email=user.email, verified=user.verified,
-                                      message="a verification code was sent to the email address")
+        return schemas.SignupResponse(
+            id=user.id,
+            email=user.email,
+            verified=user.verified,
+            message="a verification code was sent to the email address",
+        )
 
     async def committing_even_on_error(action: Callable[[Repository], Awaitable[TokenPair]]) -> TokenPair:
         # A wrong code must still count as an attempt and a reused refresh token must stay revoked,
@@ -169,12 +199,18 @@ def create_app(ctx: ApiContext) -> FastAPI:
         required = [s.strip() for s in body.required_skills if s.strip()]
         preferred = [s.strip() for s in body.preferred_skills if s.strip()]
         job = Job(
-            owner_id=user_id, title=body.title.strip(), description=body.description,
-            required_skills=required, preferred_skills=preferred,
+            owner_id=user_id,
+            title=body.title.strip(),
+            description=body.description,
+            required_skills=required,
+            preferred_skills=preferred,
             min_years_experience=body.min_years_experience,
-            content_hash=job_content_hash(body.title, body.description, required, preferred,
-                                          body.min_years_experience),
-            total_resumes=0, completed_resumes=0, failed_resumes=0,
+            content_hash=job_content_hash(
+                body.title, body.description, required, preferred, body.min_years_experience
+            ),
+            total_resumes=0,
+            completed_resumes=0,
+            failed_resumes=0,
         )
         r.add(job)
         await r.session.flush()
@@ -193,7 +229,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return job_out(job)
 
     # resumes
-    @app.post("/api/jobs/{job_id}/resumes", status_code=201, response_model=schemas.UploadResponse, tags=["resumes"])
+    @app.post(
+        "/api/jobs/{job_id}/resumes", status_code=201, response_model=schemas.UploadResponse, tags=["resumes"]
+    )
     async def upload_resumes(
         job_id: uuid.UUID, user_id: UserId, r: Repo, files: Annotated[list[UploadFile], File()]
     ) -> schemas.UploadResponse:
@@ -208,18 +246,28 @@ def create_app(ctx: ApiContext) -> FastAPI:
         out = []
         for outcome in outcomes:
             if outcome.error is not None:
-                out.append(schemas.UploadItemOut(
-                    filename=outcome.filename, error={"code": outcome.error.code, "message": outcome.error.message}
-                ))
+                out.append(
+                    schemas.UploadItemOut(
+                        filename=outcome.filename,
+                        error={"code": outcome.error.code, "message": outcome.error.message},
+                    )
+                )
             else:
                 assert outcome.resume is not None
-                out.append(schemas.UploadItemOut(
-                    id=outcome.resume.id, filename=outcome.filename, sha256=outcome.resume.sha256,
-                    status=outcome.resume.status, duplicate=outcome.duplicate,
-                ))
+                out.append(
+                    schemas.UploadItemOut(
+                        id=outcome.resume.id,
+                        filename=outcome.filename,
+                        sha256=outcome.resume.sha256,
+                        status=outcome.resume.status,
+                        duplicate=outcome.duplicate,
+                    )
+                )
         if all(item.error for item in out):
-            raise BadFile("none of the files can be screened",
-                          details=[{"filename": i.filename, **(i.error or {})} for i in out])
+            raise BadFile(
+                "none of the files can be screened",
+                details=[{"filename": i.filename, **(i.error or {})} for i in out],
+            )
         return schemas.UploadResponse(items=out)
 
     @app.get("/api/jobs/{job_id}/resumes", response_model=schemas.ResumePage, tags=["resumes"])
@@ -237,18 +285,26 @@ def create_app(ctx: ApiContext) -> FastAPI:
     ) -> schemas.ResumePage:
         if await r.job_for_owner(job_id, user_id) is None:
             raise NotFound("job not found")
-        rows, total = await r.ranked_page(job_id, page=page, page_size=page_size, status=status, passed=passed,
-                                          sort=sort)
+        rows, total = await r.ranked_page(
+            job_id, page=page, page_size=page_size, status=status, passed=passed, sort=sort
+        )
         items = []
         for resume, rank in rows:
             ranking = resume.ranking or {}
-            items.append(schemas.ResumeRow(
-                id=resume.id, filename=resume.filename, status=resume.status, final_score=resume.final_score,
-                rank=rank, passed=resume.passed, candidate_name=resume.candidate_name,
-                failure_reason=resume.failure_reason,
-                matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
-                missing_skills=ranking.get("missing_required", []),
-            ))
+            items.append(
+                schemas.ResumeRow(
+                    id=resume.id,
+                    filename=resume.filename,
+                    status=resume.status,
+                    final_score=resume.final_score,
+                    rank=rank,
+                    passed=resume.passed,
+                    candidate_name=resume.candidate_name,
+                    failure_reason=resume.failure_reason,
+                    matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
+                    missing_skills=ranking.get("missing_required", []),
+                )
+            )
         return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
 
     @app.get("/api/resumes/{resume_id}", response_model=schemas.ResumeDetail, tags=["resumes"])
@@ -258,11 +314,17 @@ def create_app(ctx: ApiContext) -> FastAPI:
             raise NotFound("resume not found")
         return resume_detail(resume, await r.rank_of(resume))
 
-    @app.post("/api/resumes/{resume_id}/analysis", status_code=202, response_model=schemas.AnalysisAccepted,
-              tags=["resumes"])
+    @app.post(
+        "/api/resumes/{resume_id}/analysis",
+        status_code=202,
+        response_model=schemas.AnalysisAccepted,
+        tags=["resumes"],
+    )
     async def analyze_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.AnalysisAccepted:
         resume = await ctx.pipeline.request_analysis(r, user_id, resume_id)
-        return schemas.AnalysisAccepted(resume_id=resume.id, analysis_status=resume.analysis_status or "pending")
+        return schemas.AnalysisAccepted(
+            resume_id=resume.id, analysis_status=resume.analysis_status or "pending"
+        )
 
     # batches
     @app.post("/api/batches", status_code=202, response_model=schemas.BatchOut, tags=["batches"])

@@ -42,9 +42,12 @@ def check_password_strength(password: str) -> None:
     if len(password) < 10:
         raise InvalidInput("the password must have at least 10 characters")
     classes = sum(
-        bool(test) for test in (
-            any(c.islower() for c in password), any(c.isupper() for c in password),
-            any(c.isdigit() for c in password), any(not c.isalnum() for c in password),
+        bool(test)
+        for test in (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
         )
     )
     if classes < 3 or len(set(password)) < 5:
@@ -74,7 +77,9 @@ class AuthService:
         if user is not None and user.verified:
             raise Conflict("an account with this email already exists")
         if user is None:
-            user = User(email=email, name=name.strip(), password_hash=self.hasher.hash(password), verified=False)
+            user = User(
+                email=email, name=name.strip(), password_hash=self.hasher.hash(password), verified=False
+            )
             repo.add(user)
         else:
             user.name, user.password_hash = name.strip(), self.hasher.hash(password)
@@ -88,10 +93,15 @@ class AuthService:
         previous = await repo.latest_code(user.id, purpose)
         if previous is not None:
             previous.consumed_at = now  # only the newest code is valid
-        repo.add(EmailCode(
-            user_id=user.id, purpose=purpose, code_hash=self._code_hash(code),
-            expires_at=now + timedelta(seconds=self.settings.otp_ttl_seconds), attempts=0,
-        ))
+        repo.add(
+            EmailCode(
+                user_id=user.id,
+                purpose=purpose,
+                code_hash=self._code_hash(code),
+                expires_at=now + timedelta(seconds=self.settings.otp_ttl_seconds),
+                attempts=0,
+            )
+        )
         await self.mailer.send(
             user.email,
             "Your Screener verification code",
@@ -133,18 +143,27 @@ class AuthService:
         now = datetime.now(UTC)
         access = jwt.encode(
             {
-                "sub": str(user.id), "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
-                "iat": now, "nbf": now, "exp": now + timedelta(seconds=self.settings.access_token_ttl_seconds),
-                "jti": uuid.uuid4().hex, "typ": "access",
+                "sub": str(user.id),
+                "iss": self.settings.jwt_issuer,
+                "aud": self.settings.jwt_audience,
+                "iat": now,
+                "nbf": now,
+                "exp": now + timedelta(seconds=self.settings.access_token_ttl_seconds),
+                "jti": uuid.uuid4().hex,
+                "typ": "access",
             },
             self.settings.jwt_secret,
             algorithm=JWT_ALGORITHM,
         )
         refresh = secrets.token_urlsafe(48)
-        repo.add(RefreshToken(
-            user_id=user.id, family_id=family_id, token_hash=self._token_hash(refresh),
-            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
-        ))
+        repo.add(
+            RefreshToken(
+                user_id=user.id,
+                family_id=family_id,
+                token_hash=self._token_hash(refresh),
+                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+            )
+        )
         return TokenPair(access, refresh, self.settings.access_token_ttl_seconds)
 
     async def refresh(self, repo: Repository, refresh_token: str) -> TokenPair:
@@ -173,8 +192,11 @@ class AuthService:
         """The user id of a valid access token; anything else is 401."""
         try:
             claims = jwt.decode(
-                token, self.settings.jwt_secret, algorithms=[JWT_ALGORITHM],
-                audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer,
+                token,
+                self.settings.jwt_secret,
+                algorithms=[JWT_ALGORITHM],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:

@@ -35,19 +35,30 @@ log = logging.getLogger(__name__)
 
 
 def to_dict(message: object) -> dict:
-    return MessageToDict(message, preserving_proto_field_name=True)  # type: ignore[arg-type]
+    # Zero values are kept: a score of 0 is an answer, not a missing field.
+    return MessageToDict(
+        message,  # type: ignore[arg-type]
+        preserving_proto_field_name=True,
+        always_print_fields_with_no_presence=True,
+    )
 
 
-def job_content_hash(title: str, description: str, required: list[str], preferred: list[str], years: float) -> str:
+def job_content_hash(
+    title: str, description: str, required: list[str], preferred: list[str], years: float
+) -> str:
     payload = json.dumps([title, description, sorted(required), sorted(preferred), years], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def job_spec(job: Job) -> resume_pb2.JobSpec:
     return resume_pb2.JobSpec(
-        job_id=str(job.id), title=job.title, description=job.description,
-        required_skills=job.required_skills, preferred_skills=job.preferred_skills,
-        min_years_experience=job.min_years_experience, content_hash=job.content_hash,
+        job_id=str(job.id),
+        title=job.title,
+        description=job.description,
+        required_skills=job.required_skills,
+        preferred_skills=job.preferred_skills,
+        min_years_experience=job.min_years_experience,
+        content_hash=job.content_hash,
     )
 
 
@@ -77,7 +88,9 @@ class PipelineService:
     # uploads
     def _check_file(self, item: UploadItem) -> str:
         if len(item.content) > self.max_file_bytes:
-            raise BadFile(f"{item.filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit")
+            raise BadFile(
+                f"{item.filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit"
+            )
         try:
             return sniff_kind(item.content)
         except BadFile as exc:
@@ -108,8 +121,13 @@ class PipelineService:
                 continue
             await self.store.put(sha256, item.content)
             resume = Resume(
-                job_id=job_id, owner_id=owner_id, filename=item.filename[:500], sha256=sha256,
-                content_type=CONTENT_TYPES[kind], size_bytes=len(item.content), status="uploaded",
+                job_id=job_id,
+                owner_id=owner_id,
+                filename=item.filename[:500],
+                sha256=sha256,
+                content_type=CONTENT_TYPES[kind],
+                size_bytes=len(item.content),
+                status="uploaded",
                 stage_seconds={},
             )
             repo.add(resume)
@@ -138,9 +156,12 @@ class PipelineService:
             if busy:
                 raise Conflict(f"{len(busy)} of the resumes are already being processed")
         if not resumes:
-            raise InvalidInput("no resumes to process: upload resumes first, or name resumes to process again")
-        batch = Batch(job_id=job_id, owner_id=owner_id, total=len(resumes), completed=0, failed=0,
-                      status="running")
+            raise InvalidInput(
+                "no resumes to process: upload resumes first, or name resumes to process again"
+            )
+        batch = Batch(
+            job_id=job_id, owner_id=owner_id, total=len(resumes), completed=0, failed=0, status="running"
+        )
         repo.add(batch)
         await repo.session.flush()
         completed_back = sum(1 for r in resumes if r.status == "completed")
@@ -155,9 +176,15 @@ class PipelineService:
             resume.ranking = None
             resume.updated_at = datetime.now(UTC)
             task = pipeline_pb2.ExtractTask(
-                ref=pipeline_pb2.WorkRef(resume_id=str(resume.id), job_id=str(job_id), batch_id=str(batch.id),
-                                         run_id=str(resume.run_id)),
-                file_sha256=resume.sha256, filename=resume.filename, content_type=resume.content_type,
+                ref=pipeline_pb2.WorkRef(
+                    resume_id=str(resume.id),
+                    job_id=str(job_id),
+                    batch_id=str(batch.id),
+                    run_id=str(resume.run_id),
+                ),
+                file_sha256=resume.sha256,
+                filename=resume.filename,
+                content_type=resume.content_type,
             )
             tasks.append((task, f"{resume.run_id}:extract"))
         if completed_back or failed_back:
@@ -165,10 +192,14 @@ class PipelineService:
         await repo.session.flush()
         # Published while the rows are locked: an early result waits for this commit; if the commit
         # fails, the results carry a run id no resume has and are ignored.
-        await asyncio.gather(*(
-            screener_nats.publish_work(self.js, screener_nats.SUBJECT_EXTRACT, t.SerializeToString(), msg_id)
-            for t, msg_id in tasks
-        ))
+        await asyncio.gather(
+            *(
+                screener_nats.publish_work(
+                    self.js, screener_nats.SUBJECT_EXTRACT, t.SerializeToString(), msg_id
+                )
+                for t, msg_id in tasks
+            )
+        )
         return batch
 
     async def request_analysis(self, repo: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> Resume:
@@ -184,14 +215,18 @@ class PipelineService:
         resume.analysis_status = "pending"
         resume.analysis_run_id = uuid.uuid4()
         task = pipeline_pb2.AnalyzeTask(
-            ref=pipeline_pb2.WorkRef(resume_id=str(resume.id), job_id=str(job.id),
-                                     run_id=str(resume.analysis_run_id)),
+            ref=pipeline_pb2.WorkRef(
+                resume_id=str(resume.id), job_id=str(job.id), run_id=str(resume.analysis_run_id)
+            ),
             job=job_spec(job),
             resume=ParseDict(resume.parsed, resume_pb2.ParsedResume()),
             rank=ParseDict(resume.ranking, resume_pb2.RankResult()),
         )
         await screener_nats.publish_work(
-            self.js, screener_nats.SUBJECT_ANALYZE, task.SerializeToString(), f"{resume.analysis_run_id}:analyze"
+            self.js,
+            screener_nats.SUBJECT_ANALYZE,
+            task.SerializeToString(),
+            f"{resume.analysis_run_id}:analyze",
         )
         return resume
 
@@ -212,7 +247,10 @@ class PipelineService:
             return "ignored: stale run"
         stage_name = screener_nats.STAGE_NAMES.get(event.stage, "unknown")
         if event.duration_seconds:
-            resume.stage_seconds = {**(resume.stage_seconds or {}), stage_name: round(event.duration_seconds, 3)}
+            resume.stage_seconds = {
+                **(resume.stage_seconds or {}),
+                stage_name: round(event.duration_seconds, 3),
+            }
         now = datetime.now(UTC)
         if outcome == "started":
             if event.stage == pipeline_pb2.STAGE_EXTRACT and resume.status == "queued":

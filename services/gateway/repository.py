@@ -31,7 +31,9 @@ class Repository:
     async def latest_code(self, user_id: uuid.UUID, purpose: str) -> EmailCode | None:
         return await self.session.scalar(
             select(EmailCode)
-            .where(EmailCode.user_id == user_id, EmailCode.purpose == purpose, EmailCode.consumed_at.is_(None))
+            .where(
+                EmailCode.user_id == user_id, EmailCode.purpose == purpose, EmailCode.consumed_at.is_(None)
+            )
             .order_by(EmailCode.created_at.desc())
             .limit(1)
             .with_for_update()
@@ -56,7 +58,9 @@ class Repository:
         )
         return list(result)
 
-    async def job_for_owner(self, job_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False) -> Job | None:
+    async def job_for_owner(
+        self, job_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False
+    ) -> Job | None:
         query = select(Job).where(Job.id == job_id, Job.owner_id == owner_id)
         if lock:
             query = query.with_for_update()
@@ -78,9 +82,13 @@ class Repository:
 
     # resumes
     async def resume_by_sha(self, job_id: uuid.UUID, sha256: str) -> Resume | None:
-        return await self.session.scalar(select(Resume).where(Resume.job_id == job_id, Resume.sha256 == sha256))
+        return await self.session.scalar(
+            select(Resume).where(Resume.job_id == job_id, Resume.sha256 == sha256)
+        )
 
-    async def resume_for_owner(self, resume_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False) -> Resume | None:
+    async def resume_for_owner(
+        self, resume_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False
+    ) -> Resume | None:
         query = select(Resume).where(Resume.id == resume_id, Resume.owner_id == owner_id)
         if lock:
             query = query.with_for_update()
@@ -89,9 +97,7 @@ class Repository:
     async def resume_for_update(self, resume_id: uuid.UUID) -> Resume | None:
         return await self.session.scalar(select(Resume).where(Resume.id == resume_id).with_for_update())
 
-    async def resumes_for_batch(
-        self, job_id: uuid.UUID, resume_ids: list[uuid.UUID] | None
-    ) -> list[Resume]:
+    async def resumes_for_batch(self, job_id: uuid.UUID, resume_ids: list[uuid.UUID] | None) -> list[Resume]:
         query = select(Resume).where(Resume.job_id == job_id)
         if resume_ids is None:
             query = query.where(Resume.status == "uploaded")
@@ -153,7 +159,9 @@ class Repository:
 
     # batches
     async def batch_for_owner(self, batch_id: uuid.UUID, owner_id: uuid.UUID) -> Batch | None:
-        return await self.session.scalar(select(Batch).where(Batch.id == batch_id, Batch.owner_id == owner_id))
+        return await self.session.scalar(
+            select(Batch).where(Batch.id == batch_id, Batch.owner_id == owner_id)
+        )
 
     async def count_batch_outcome(self, batch_id: uuid.UUID, *, completed: int = 0, failed: int = 0) -> None:
         """Count one resume's outcome; the batch is done once every resume has one."""

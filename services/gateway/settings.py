@@ -13,7 +13,9 @@ class GatewaySettings(ServiceSettings):
     grpc_port: int = Field(default=50054, alias="GRPC_PORT")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
     http_port: int = Field(default=8080, alias="HTTP_PORT")
-    database_url: str = Field(default="postgresql+asyncpg://postgres@127.0.0.1:5432/screener", alias="DATABASE_URL")
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/screener", alias="DATABASE_URL"
+    )
     jwt_secret: str = Field(default=DEFAULT_JWT_SECRET, alias="JWT_SECRET")
     jwt_issuer: str = Field(default="screener", alias="JWT_ISSUER")
     jwt_audience: str = Field(default="screener-api", alias="JWT_AUDIENCE")
@@ -34,7 +36,9 @@ class GatewaySettings(ServiceSettings):
     def _refuse_default_secret(self) -> GatewaySettings:
         # A default signing secret is only acceptable on a developer's machine.
         if not self.dev_mode and (self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
-            raise ValueError("JWT_SECRET must be set to a random value of at least 32 characters outside dev mode")
+            raise ValueError(
+                "JWT_SECRET must be set to a random value of at least 32 characters outside dev mode"
+            )
         return self
 
     @property
@@ -43,5 +47,5 @@ class GatewaySettings(ServiceSettings):
         url = self.database_url
         for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix):]
+                return "postgresql+asyncpg://" + url[len(prefix) :]
         return url

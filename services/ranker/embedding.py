@@ -24,7 +24,9 @@ def packaged_model_path() -> Path:
 class Embedder:
     """Loads the model once per process and embeds texts into unit vectors."""
 
-    def __init__(self, model_path: str | Path | None = None, *, threads: int = 1, cache_size: int = 20000) -> None:
+    def __init__(
+        self, model_path: str | Path | None = None, *, threads: int = 1, cache_size: int = 20000
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -36,7 +38,10 @@ class Embedder:
             raise FileNotFoundError(f"no sentence-transformers model in {path}")
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.model_name = path.name if model_path else "all-MiniLM-L6-v2"
-        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension() or 384)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -69,7 +74,9 @@ class Embedder:
                     if len(self._cache) > self._cache_size:
                         self._cache.popitem(last=False)
             fresh = dict(zip(missing, vectors, strict=True))
-            result = [fresh[key] if vector is None else vector for key, vector in zip(keys, result, strict=True)]
+            result = [
+                fresh[key] if vector is None else vector for key, vector in zip(keys, result, strict=True)
+            ]
         if not result:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack([np.asarray(v, dtype=np.float32) for v in result])

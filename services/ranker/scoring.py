@@ -25,10 +25,90 @@ from services.ranker.embedding import Embedder
 SCORER_VERSION = "hybrid-1"
 
 _STOPWORDS = set(
-    "a an the and or of to in on for with as at by from is are be we you our your will this that it its "
-    "who what how their they them us has have had was were can may must should would about into over such "
-    "other more most some any all each both than then also not no experience years year work working team "
-    "role job candidate strong ability skills skill including include new using use based within across".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "as",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "be",
+        "we",
+        "you",
+        "our",
+        "your",
+        "will",
+        "this",
+        "that",
+        "it",
+        "its",
+        "who",
+        "what",
+        "how",
+        "their",
+        "they",
+        "them",
+        "us",
+        "has",
+        "have",
+        "had",
+        "was",
+        "were",
+        "can",
+        "may",
+        "must",
+        "should",
+        "would",
+        "about",
+        "into",
+        "over",
+        "such",
+        "other",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "both",
+        "than",
+        "then",
+        "also",
+        "not",
+        "no",
+        "experience",
+        "years",
+        "year",
+        "work",
+        "working",
+        "team",
+        "role",
+        "job",
+        "candidate",
+        "strong",
+        "ability",
+        "skills",
+        "skill",
+        "including",
+        "include",
+        "new",
+        "using",
+        "use",
+        "based",
+        "within",
+        "across",
+    ]
 )
 
 
@@ -68,7 +148,7 @@ def resume_passages(resume: resume_pb2.ParsedResume) -> list[tuple[str, int, str
         # Unstructured text: read all of it in windows of about 150 words.
         words = resume.full_text.split()
         for start in range(0, len(words), 150):
-            passages.append(("text", start // 150, "text", " ".join(words[start: start + 150])))
+            passages.append(("text", start // 150, "text", " ".join(words[start : start + 150])))
     return passages
 
 
@@ -114,22 +194,32 @@ class Scorer:
         semantic = _scale(float(0.6 * top[0] + 0.4 * top.mean()))
         for (kind, index, label, _), similarity in zip(passages, similarities, strict=True):
             if kind in ("experience", "project"):
-                result.items.add(kind=kind, index=index, label=label, score=round(100 * _scale(float(similarity)), 1))
+                result.items.add(
+                    kind=kind, index=index, label=label, score=round(100 * _scale(float(similarity)), 1)
+                )
 
         # Skill coverage.
         resume_skills = self._resume_skills(resume)
         for skill in job.required_skills:
             name = self.taxonomy.canonical_name(skill)
-            target = result.matched_required if self._has_skill(skill, resume_skills, resume_text) else \
-                result.missing_required
+            target = (
+                result.matched_required
+                if self._has_skill(skill, resume_skills, resume_text)
+                else result.missing_required
+            )
             target.append(name)
         for skill in job.preferred_skills:
             name = self.taxonomy.canonical_name(skill)
-            target = result.matched_preferred if self._has_skill(skill, resume_skills, resume_text) else \
-                result.missing_preferred
+            target = (
+                result.matched_preferred
+                if self._has_skill(skill, resume_skills, resume_text)
+                else result.missing_preferred
+            )
             target.append(name)
         required_cov = len(result.matched_required) / len(job.required_skills) if job.required_skills else 1.0
-        preferred_cov = len(result.matched_preferred) / len(job.preferred_skills) if job.preferred_skills else None
+        preferred_cov = (
+            len(result.matched_preferred) / len(job.preferred_skills) if job.preferred_skills else None
+        )
         skills = required_cov if preferred_cov is None else 0.75 * required_cov + 0.25 * preferred_cov
 
         # Experience fit: full marks at the minimum, partial below it.
@@ -144,13 +234,20 @@ class Scorer:
 
         w = self.weights
         total = w.semantic + w.skills + w.experience + w.lexical
-        final = 100.0 * (w.semantic * semantic + w.skills * skills + w.experience * experience
-                         + w.lexical * lexical) / total
+        final = (
+            100.0
+            * (w.semantic * semantic + w.skills * skills + w.experience * experience + w.lexical * lexical)
+            / total
+        )
         result.final_score = round(final, 2)
-        result.components.CopyFrom(resume_pb2.ScoreComponents(
-            semantic=round(semantic, 4), skills=round(skills, 4), experience=round(experience, 4),
-            lexical=round(lexical, 4),
-        ))
+        result.components.CopyFrom(
+            resume_pb2.ScoreComponents(
+                semantic=round(semantic, 4),
+                skills=round(skills, 4),
+                experience=round(experience, 4),
+                lexical=round(lexical, 4),
+            )
+        )
 
         # Knock-out rules, each with its reason.
         for name in result.missing_required:
@@ -162,7 +259,8 @@ class Scorer:
         result.passed = not result.reasons
         if result.passed:
             result.reasons.append(
-                f"all {len(job.required_skills)} required skills found" if job.required_skills
+                f"all {len(job.required_skills)} required skills found"
+                if job.required_skills
                 else "no required skills set"
             )
             if job.min_years_experience > 0:
@@ -171,15 +269,21 @@ class Scorer:
         return result
 
     @staticmethod
-    def _explain(result: resume_pb2.RankResult, semantic: float, years: float, job: resume_pb2.JobSpec) -> str:
+    def _explain(
+        result: resume_pb2.RankResult, semantic: float, years: float, job: resume_pb2.JobSpec
+    ) -> str:
         strength = "strong" if semantic >= 0.66 else "moderate" if semantic >= 0.33 else "weak"
-        parts = [f"Score {result.final_score:.1f}/100: {strength} match with the job's content ({semantic:.2f})"]
+        parts = [
+            f"Score {result.final_score:.1f}/100: {strength} match with the job's content ({semantic:.2f})"
+        ]
         if job.required_skills:
             parts.append(f"{len(result.matched_required)}/{len(job.required_skills)} required skills")
         if job.preferred_skills:
             parts.append(f"{len(result.matched_preferred)}/{len(job.preferred_skills)} preferred skills")
-        parts.append(f"{years:g} years of experience" + (
-            f" against {job.min_years_experience:g} required" if job.min_years_experience else ""))
+        parts.append(
+            f"{years:g} years of experience"
+            + (f" against {job.min_years_experience:g} required" if job.min_years_experience else "")
+        )
         best = max(result.items, key=lambda item: item.score, default=None)
         if best is not None and best.score > 0:
             parts.append(f"most relevant: {best.label} ({best.score:.0f})")

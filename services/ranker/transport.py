@@ -27,7 +27,7 @@ class RankerServicer(ranker_pb2_grpc.RankerServiceServicer):
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
 
-    async def Rank(  # noqa: N802 - gRPC method name
+    async def Rank(
         self, request: ranker_pb2.RankRequest, context: grpc.aio.ServicerContext
     ) -> ranker_pb2.RankResponse:
         _validate(request.job, request.resume)
@@ -51,8 +51,9 @@ class RankStageHandler:
             event = failure_event(task.ref, pipeline_pb2.STAGE_RANK, self.worker, exc.code, exc.message)
         else:
             result = await asyncio.to_thread(self.scorer.rank, task.job, task.resume)
-            event = pipeline_pb2.StageEvent(ref=task.ref, stage=pipeline_pb2.STAGE_RANK, worker=self.worker,
-                                            ranked=result)
+            event = pipeline_pb2.StageEvent(
+                ref=task.ref, stage=pipeline_pb2.STAGE_RANK, worker=self.worker, ranked=result
+            )
         event.duration_seconds = time.perf_counter() - started
         await screener_nats.publish_event(js, event)
 

@@ -1,0 +1,58 @@
+# Screener: `make run` starts the mesh and screens the samples; `make test` runs lint and the suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint format protos protos-check system-deps clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# torch is installed first, pinned to the CPU build, so nothing later resolves an unpinned (CUDA) torch.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[extractor,ranker,analyzer,gateway,local,dev]'
+	@touch $(STAMP)
+
+system-deps:
+	@if command -v tesseract >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing tesseract-ocr"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	else \
+		echo "Tesseract OCR is missing: install it (Debian/Ubuntu: sudo apt-get install tesseract-ocr)"; exit 1; \
+	fi
+
+install: system-deps $(STAMP)
+
+run: install
+	$(VENV)/bin/screener up --demo
+
+protos: $(STAMP)
+	$(PY) scripts/gen_protos.py
+
+protos-check: $(STAMP)
+	$(PY) scripts/gen_protos.py --check
+
+lint: $(STAMP) protos-check
+	$(VENV)/bin/ruff check services tests scripts bench
+	$(VENV)/bin/ruff format --check services tests scripts bench
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix services tests scripts bench
+	$(VENV)/bin/ruff format services tests scripts bench
+
+test: install lint
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf $(VENV) .screener .pytest_cache .mypy_cache .ruff_cache

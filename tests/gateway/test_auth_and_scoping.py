@@ -1,0 +1,114 @@
+"""Accounts, tokens and recruiter scoping through the REST API."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from services.demo.mailbox import MailSink
+from services.demo.samples import SAMPLE_RESUMES, render_pdf
+from services.launcher import Mesh
+from tests.conftest import PASSWORD, Account
+from tests.helpers import create_job, upload
+
+
+def test_requests_without_a_valid_token_get_401(mesh: Mesh) -> None:
+    with httpx.Client(base_url=mesh.http_url) as anonymous:
+        for method, path in [
+            ("GET", "/api/jobs"),
+            ("POST", "/api/jobs"),
+            ("GET", f"/api/resumes/{uuid.uuid4()}"),
+            ("POST", "/api/batches"),
+        ]:
+            response = anonymous.request(method, path, json={})
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.json()["error"]["code"] == "unauthorized"
+        forged = anonymous.get("/api/jobs", headers={"Authorization": "Bearer not.a.jwt"})
+        assert forged.status_code == 401
+
+
+def test_unsigned_token_with_alg_none_is_rejected(mesh: Mesh, account: Account) -> None:
+    import jwt
+
+    token = account.client.headers["Authorization"].split()[1]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode(claims, key=None, algorithm="none")  # type: ignore[arg-type]
+    response = httpx.get(f"{mesh.http_url}/api/jobs", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+def test_login_wrong_password_401_and_unverified_403(mesh: Mesh, mailbox: MailSink, account: Account) -> None:
+    with httpx.Client(base_url=mesh.http_url) as client:
+        wrong = client.post("/api/auth/login", json={"email": account.email, "password": "Wrong-Passw0rd"})
+        assert wrong.status_code == 401
+        good = client.post("/api/auth/login", json={"email": account.email, "password": PASSWORD})
+        assert good.status_code == 200 and good.json()["token_type"] == "bearer"
+        email = f"unverified-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
+        assert (
+            client.post(
+                "/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "U"}
+            ).status_code
+            == 201
+        )
+        unverified = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert unverified.status_code == 403
+        wrong_code = client.post("/api/auth/verify", json={"email": email, "code": "000000"})
+        code = mailbox.code_for(email)
+        if code != "000000":
+            assert wrong_code.status_code == 401
+        weak = client.post(
+            "/api/auth/signup", json={"email": f"w{email}", "password": "password", "name": "W"}
+        )
+        assert weak.status_code == 422
+        taken = client.post(
+            "/api/auth/signup", json={"email": account.email, "password": PASSWORD, "name": "X"}
+        )
+        assert taken.status_code == 409
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(mesh: Mesh, account: Account) -> None:
+    with httpx.Client(base_url=mesh.http_url) as client:
+        first = client.post("/api/auth/refresh", json={"refresh_token": account.refresh_token})
+        assert first.status_code == 200
+        rotated = first.json()["refresh_token"]
+        assert rotated != account.refresh_token
+        reused = client.post("/api/auth/refresh", json={"refresh_token": account.refresh_token})
+        assert reused.status_code == 401
+        # The reuse revoked the whole family, including the token issued by the rotation.
+        assert client.post("/api/auth/refresh", json={"refresh_token": rotated}).status_code == 401
+
+
+def test_one_recruiter_never_sees_anothers_jobs_resumes_or_batches(
+    account: Account, other_account: Account
+) -> None:
+    job = create_job(account.client)
+    sample = SAMPLE_RESUMES[0]
+    resume_id = upload(account.client, job["id"], [(sample.filename, render_pdf(sample.lines))]).json()[
+        "items"
+    ][0]["id"]
+    batch = account.client.post("/api/batches", json={"job_id": job["id"]}).json()
+    intruder = other_account.client
+    assert intruder.get(f"/api/jobs/{job['id']}").status_code == 404
+    assert intruder.get(f"/api/jobs/{job['id']}/resumes").status_code == 404
+    assert intruder.get(f"/api/resumes/{resume_id}").status_code == 404
+    assert intruder.get(f"/api/batches/{batch['id']}").status_code == 404
+    assert intruder.post("/api/batches", json={"job_id": job["id"]}).status_code == 404
+    assert upload(intruder, job["id"], [(sample.filename, render_pdf(sample.lines))]).status_code == 404
+    assert intruder.post(f"/api/resumes/{resume_id}/analysis").status_code == 404
+    assert job["id"] not in {j["id"] for j in intruder.get("/api/jobs").json()["items"]}
+    assert intruder.get(f"/api/jobs/{job['id']}").json()["error"]["code"] == "not_found"
+
+
+def test_health_and_readiness(mesh: Mesh) -> None:
+    assert httpx.get(f"{mesh.http_url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{mesh.http_url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {
+        "postgres": "ok",
+        "nats": "ok",
+        "extractor": "ok",
+        "ranker": "ok",
+        "analyzer": "ok",
+    }
+    assert httpx.get(f"{mesh.http_url}/openapi.json").json()["info"]["title"] == "Screener API"

@@ -1,0 +1,177 @@
+"""The pipeline end to end through the REST API, against the real mesh."""
+
+from __future__ import annotations
+
+import pymupdf
+
+from services.demo.samples import SAMPLE_RESUMES, blank_pdf, render_pdf
+from tests.conftest import Account
+from tests.helpers import create_job, upload, wait_for_batch
+
+
+def _sample(name: str) -> tuple[str, bytes]:
+    sample = next(s for s in SAMPLE_RESUMES if s.filename == name)
+    return sample.filename, render_pdf(sample.lines, image_only=sample.image_only)
+
+
+def test_batch_ranks_every_resume_with_scores_reasons_and_counters(account: Account) -> None:
+    client = account.client
+    job = create_job(client)
+    files = [_sample(s.filename) for s in SAMPLE_RESUMES]
+    response = upload(client, job["id"], files)
+    assert response.status_code == 201, response.text
+    items = response.json()["items"]
+    assert [i["status"] for i in items] == ["uploaded"] * len(files)
+    assert not any(i["duplicate"] for i in items)
+
+    batch = client.post("/api/batches", json={"job_id": job["id"]})
+    assert batch.status_code == 202, batch.text
+    assert batch.json()["total"] == len(files)
+    done = wait_for_batch(client, batch.json()["id"])
+    assert (done["completed"], done["failed"]) == (len(files), 0)
+
+    listing = client.get(f"/api/jobs/{job['id']}/resumes").json()
+    assert listing["total"] == len(files)
+    rows = listing["items"]
+    assert [r["rank"] for r in rows] == list(range(1, len(files) + 1))
+    scores = [r["final_score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    by_file = {r["filename"]: r for r in rows}
+    # The strong backend engineers outrank the frontend engineer and the accountant, who fail the screen.
+    assert by_file["ada_quinlan.pdf"]["rank"] <= 2
+    assert by_file["ada_quinlan.pdf"]["passed"] is True
+    assert by_file["farah_nadeem.pdf"]["passed"] is False
+    assert by_file["carmen_velez.pdf"]["passed"] is False
+    assert by_file["farah_nadeem.pdf"]["final_score"] < by_file["bruno_takeda.pdf"]["final_score"]
+    # The image-only resume was read by OCR and ranked among the strong candidates.
+    scan = by_file["eliza_park_scan.pdf"]
+    assert scan["candidate_name"] == "Eliza Park"
+    assert scan["passed"] is True
+
+    detail = client.get(f"/api/resumes/{scan['id']}").json()
+    assert detail["parsed"]["stats"]["method"] == "ocr"
+    assert detail["parsed"]["contact"]["email"] == "eliza.park@example.com"
+    assert detail["rank"] == scan["rank"]
+
+    failing = client.get(f"/api/resumes/{by_file['farah_nadeem.pdf']['id']}").json()
+    assert "missing required skill: Python" in failing["reasons"]
+    assert "fails the screen" in failing["explanation"]
+    assert set(failing["score_components"]) >= {"semantic", "skills", "experience"}
+
+    counters = client.get(f"/api/jobs/{job['id']}").json()
+    assert (counters["total_resumes"], counters["completed_resumes"], counters["failed_resumes"]) == (6, 6, 0)
+    listed = {j["id"]: j for j in client.get("/api/jobs").json()["items"]}
+    assert listed[job["id"]]["completed_resumes"] == 6
+
+    passed_only = client.get(f"/api/jobs/{job['id']}/resumes", params={"passed": "true"}).json()
+    assert passed_only["total"] == 4
+    assert all(r["passed"] for r in passed_only["items"])
+    second_page = client.get(f"/api/jobs/{job['id']}/resumes", params={"page": 2, "page_size": 4}).json()
+    assert [r["rank"] for r in second_page["items"]] == [5, 6]
+
+
+def test_same_file_twice_in_a_job_is_registered_once(account: Account) -> None:
+    client = account.client
+    job = create_job(client)
+    pdf = _sample("bruno_takeda.pdf")
+    first = upload(client, job["id"], [pdf, ("copy.pdf", pdf[1])]).json()["items"]
+    assert first[0]["duplicate"] is False
+    assert first[1]["duplicate"] is True
+    assert first[1]["id"] == first[0]["id"]
+    again = upload(client, job["id"], [pdf]).json()["items"]
+    assert again[0]["duplicate"] is True and again[0]["id"] == first[0]["id"]
+    assert client.get(f"/api/jobs/{job['id']}").json()["total_resumes"] == 1
+    # Another job may hold the same file as its own resume.
+    other_job = create_job(client, title="Data Engineer")
+    elsewhere = upload(client, other_job["id"], [pdf]).json()["items"]
+    assert elsewhere[0]["duplicate"] is False and elsewhere[0]["id"] != first[0]["id"]
+
+
+def test_failed_extraction_fails_that_resume_and_the_rest_of_the_batch_completes(account: Account) -> None:
+    client = account.client
+    job = create_job(client)
+    corrupt = b"%PDF-1.7\n" + b"\x00garbage" * 200
+    response = upload(
+        client, job["id"], [("blank.pdf", blank_pdf()), ("corrupt.pdf", corrupt), _sample("ada_quinlan.pdf")]
+    )
+    assert response.status_code == 201, response.text
+    batch = client.post("/api/batches", json={"job_id": job["id"]}).json()
+    done = wait_for_batch(client, batch["id"])
+    assert (done["completed"], done["failed"]) == (1, 2)
+    rows = {r["filename"]: r for r in client.get(f"/api/jobs/{job['id']}/resumes").json()["items"]}
+    assert rows["ada_quinlan.pdf"]["status"] == "completed"
+    assert rows["blank.pdf"]["status"] == "failed"
+    assert rows["blank.pdf"]["failure_reason"] == "no_text"
+    assert rows["corrupt.pdf"]["failure_reason"] == "bad_file"
+    blank = client.get(f"/api/resumes/{rows['blank.pdf']['id']}").json()
+    assert blank["failure"]["reason"] == "no_text"
+    assert blank["final_score"] is None and blank["parsed"] is None
+    job_now = client.get(f"/api/jobs/{job['id']}").json()
+    assert (job_now["completed_resumes"], job_now["failed_resumes"]) == (1, 2)
+    failed_only = client.get(f"/api/jobs/{job['id']}/resumes", params={"status": "failed"}).json()
+    assert failed_only["total"] == 2
+
+
+def test_bad_files_are_refused_and_good_ones_in_the_same_request_kept(account: Account) -> None:
+    client = account.client
+    job = create_job(client)
+    all_bad = upload(client, job["id"], [("notes.pdf", b"just some text, not a pdf"), ("empty.pdf", b"")])
+    assert all_bad.status_code == 422
+    error = all_bad.json()["error"]
+    assert error["code"] == "bad_file"
+    assert {d["filename"] for d in error["details"]} == {"notes.pdf", "empty.pdf"}
+
+    mixed = upload(client, job["id"], [("notes.pdf", b"not a pdf"), _sample("ada_quinlan.pdf")])
+    assert mixed.status_code == 201
+    items = {i["filename"]: i for i in mixed.json()["items"]}
+    assert items["notes.pdf"]["error"]["code"] == "bad_file"
+    assert items["ada_quinlan.pdf"]["status"] == "uploaded"
+    assert client.get(f"/api/jobs/{job['id']}").json()["total_resumes"] == 1
+
+
+def test_batch_of_named_resumes_reprocesses_them_and_keeps_counters_true(account: Account) -> None:
+    client = account.client
+    job = create_job(client)
+    items = upload(client, job["id"], [_sample("ada_quinlan.pdf"), _sample("farah_nadeem.pdf")]).json()[
+        "items"
+    ]
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    nothing_left = client.post("/api/batches", json={"job_id": job["id"]})
+    assert nothing_left.status_code == 422
+    again = client.post("/api/batches", json={"job_id": job["id"], "resume_ids": [items[0]["id"]]})
+    assert again.status_code == 202 and again.json()["total"] == 1
+    wait_for_batch(client, again.json()["id"])
+    job_now = client.get(f"/api/jobs/{job['id']}").json()
+    assert (job_now["total_resumes"], job_now["completed_resumes"], job_now["failed_resumes"]) == (2, 2, 0)
+
+
+def test_analysis_on_demand_appears_on_the_resume(account: Account) -> None:
+    client = account.client
+    job = create_job(client)
+    resume_id = upload(client, job["id"], [_sample("bruno_takeda.pdf")]).json()["items"][0]["id"]
+    too_early = client.post(f"/api/resumes/{resume_id}/analysis")
+    assert too_early.status_code == 409
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    accepted = client.post(f"/api/resumes/{resume_id}/analysis")
+    assert accepted.status_code == 202
+    import time
+
+    deadline = time.monotonic() + 60
+    detail = client.get(f"/api/resumes/{resume_id}").json()
+    while detail["analysis_status"] == "pending" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        detail = client.get(f"/api/resumes/{resume_id}").json()
+    assert detail["analysis_status"] == "completed"
+    analysis = detail["analysis"]
+    assert analysis["offline"] is True
+    assert any("Python" in s for s in analysis["strengths"])
+    assert "Bruno Takeda" in analysis["summary"]
+    assert analysis["interview_questions"]
+
+
+def test_pdf_written_by_pymupdf_has_a_text_layer_and_the_scan_has_none() -> None:
+    # Guards the fixtures themselves: the OCR test is only meaningful if the scan really has no text.
+    text_doc = pymupdf.open(stream=_sample("ada_quinlan.pdf")[1], filetype="pdf")
+    scan_doc = pymupdf.open(stream=_sample("eliza_park_scan.pdf")[1], filetype="pdf")
+    assert "Ada Quinlan" in text_doc[0].get_text()
+    assert scan_doc[0].get_text().strip() == ""
