@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -97,12 +97,13 @@ def _ctx(request: Request) -> ApiContext:
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The transaction boundary for a request: commit on success, roll back on any error.
+    # The transaction boundary for a request: commit on success, roll back on any error. Routes use it
+    # with scope="function", so the commit happens before the response is sent.
     async with _ctx(request).sessions() as db, db.begin():
         yield db
 
 
-async def _repo(db: Annotated[AsyncSession, Depends(_session)]) -> Repository:
+async def _repo(db: Annotated[AsyncSession, Depends(_session, scope="function")]) -> Repository:
     return Repository(db)
 
 
@@ -156,8 +157,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     # auth
     @app.post("/api/auth/signup", status_code=201, response_model=schemas.SignupResponse, tags=["auth"])
-    async def signup(body: schemas.SignupRequest, r: Repo) -> schemas.SignupResponse:
-        user = await ctx.auth.signup(r, body.email, body.password, body.name)
+    async def signup(
+        body: schemas.SignupRequest, r: Repo, background: BackgroundTasks
+    ) -> schemas.SignupResponse:
+        user, mail = await ctx.auth.signup(r, body.email, body.password, body.name)
+        # Sent after the response, which is after the commit: the code is valid when it arrives.
+        background.add_task(ctx.auth.mailer.deliver, mail)
         return schemas.SignupResponse(
             id=user.id,
             email=user.email,

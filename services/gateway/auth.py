@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthorized
-from services.gateway.mailer import Mailer
+from services.gateway.mailer import Mailer, OutgoingMail
 from services.gateway.models import EmailCode, RefreshToken, User
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
@@ -68,7 +68,9 @@ class AuthService:
     def _token_hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
-    async def signup(self, repo: Repository, email: str, password: str, name: str) -> User:
+    async def signup(
+        self, repo: Repository, email: str, password: str, name: str
+    ) -> tuple[User, OutgoingMail]:
         email = normalize_email(email)
         if not name.strip():
             raise InvalidInput("a name is required")
@@ -84,10 +86,10 @@ class AuthService:
         else:
             user.name, user.password_hash = name.strip(), self.hasher.hash(password)
         await repo.session.flush()
-        await self.send_code(repo, user, "verify")
-        return user
+        return user, await self.new_code(repo, user, "verify")
 
-    async def send_code(self, repo: Repository, user: User, purpose: str) -> None:
+    async def new_code(self, repo: Repository, user: User, purpose: str) -> OutgoingMail:
+        """Store a fresh one-time code (the previous one stops working) and return the mail carrying it."""
         code = f"{secrets.randbelow(1_000_000):06d}"
         now = datetime.now(UTC)
         previous = await repo.latest_code(user.id, purpose)
@@ -102,7 +104,7 @@ class AuthService:
                 attempts=0,
             )
         )
-        await self.mailer.send(
+        return OutgoingMail(
             user.email,
             "Your Screener verification code",
             f"Hello {user.name},\n\nYour Screener verification code is {code}. "

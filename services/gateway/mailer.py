@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
@@ -11,10 +12,24 @@ import aiosmtplib
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    body: str
+
+
 class Mailer:
     def __init__(self, smtp_url: str, sender: str) -> None:
         self.smtp_url = smtp_url
         self.sender = sender
+
+    async def deliver(self, mail: OutgoingMail) -> None:
+        """Send now; a failure is logged, since the caller has already answered its client."""
+        try:
+            await self.send(mail.to, mail.subject, mail.body)
+        except Exception as exc:
+            log.error("could not send email to %s: %s", mail.to, exc)
 
     async def send(self, to: str, subject: str, body: str) -> None:
         if not self.smtp_url:
