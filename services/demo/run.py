@@ -64,21 +64,26 @@ def screen_samples(
 
 def print_ranking(rows: list[dict], console: Console) -> None:
     table = Table(title="Ranked candidates")
-    for column in ("rank", "score", "screen", "candidate", "file", "matched skills", "missing"):
-        table.add_column(column)
+    table.add_column("rank", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("screen")
+    table.add_column("candidate", no_wrap=True)
+    table.add_column("matched skills")
+    table.add_column("missing / reason")
     for row in rows:
         screen = (
             "[green]pass[/green]"
             if row["passed"]
-            else ("[red]fail[/red]" if row["passed"] is False else row["status"])
+            else "[red]fail[/red]"
+            if row["passed"] is False
+            else row["status"]
         )
         table.add_row(
             str(row["rank"] or "-"),
             f"{row['final_score']:.1f}" if row["final_score"] is not None else "-",
             screen,
-            row["candidate_name"] or "?",
-            row["filename"],
-            ", ".join(row["matched_skills"][:5]),
+            row["candidate_name"] or row["filename"],
+            ", ".join(row["matched_skills"][:4]),
             ", ".join(row["missing_skills"][:3]) or row.get("failure_reason") or "",
         )
     console.print(table)
