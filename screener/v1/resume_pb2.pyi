@@ -254,6 +254,10 @@ class ExtractionStats(_message.Message):
     OCR_CONFIDENCE_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
     DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    COLUMNS_DETECTED_FIELD_NUMBER: _builtins.int
+    TABLES_FIELD_NUMBER: _builtins.int
+    DESKEWED_PAGES_FIELD_NUMBER: _builtins.int
+    HAS_PHOTO_FIELD_NUMBER: _builtins.int
     page_count: _builtins.int
     ocr_pages: _builtins.int
     text_chars: _builtins.int
@@ -262,6 +266,10 @@ class ExtractionStats(_message.Message):
     method: _builtins.str
     """text, ocr, mixed, docx, image"""
     duration_seconds: _builtins.float
+    columns_detected: _builtins.bool
+    tables: _builtins.int
+    deskewed_pages: _builtins.int
+    has_photo: _builtins.bool
     def __init__(
         self,
         *,
@@ -271,14 +279,101 @@ class ExtractionStats(_message.Message):
         ocr_confidence: _builtins.float = ...,
         method: _builtins.str = ...,
         duration_seconds: _builtins.float = ...,
+        columns_detected: _builtins.bool = ...,
+        tables: _builtins.int = ...,
+        deskewed_pages: _builtins.int = ...,
+        has_photo: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration_seconds", b"duration_seconds", "method", b"method", "ocr_confidence", b"ocr_confidence", "ocr_pages", b"ocr_pages", "page_count", b"page_count", "text_chars", b"text_chars"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_detected", b"columns_detected", "deskewed_pages", b"deskewed_pages", "duration_seconds", b"duration_seconds", "has_photo", b"has_photo", "method", b"method", "ocr_confidence", b"ocr_confidence", "ocr_pages", b"ocr_pages", "page_count", b"page_count", "tables", b"tables", "text_chars", b"text_chars"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExtractionStats: _TypeAlias = ExtractionStats  # noqa: Y015
+
+@_typing.final
+class ContentFlag(_message.Message):
+    """Content found in the file that a reader would not see or that addresses a model; excluded from scoring."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """invisible_color, tiny_text, outside_page, invisible_text, prompt_injection"""
+    page: _builtins.int
+    text: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        page: _builtins.int = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "page", b"page", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContentFlag: _TypeAlias = ContentFlag  # noqa: Y015
+
+@_typing.final
+class ParseQuality(_message.Message):
+    """How far the parse can be trusted, and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRADE_FIELD_NUMBER: _builtins.int
+    ISSUES_FIELD_NUMBER: _builtins.int
+    grade: _builtins.str
+    """ok, degraded, poor"""
+    @_builtins.property
+    def issues(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """e.g. "ocr_used (confidence 81)", "no_contact", "hidden_text_removed" """
+
+    def __init__(
+        self,
+        *,
+        grade: _builtins.str = ...,
+        issues: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grade", b"grade", "issues", b"issues"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ParseQuality: _TypeAlias = ParseQuality  # noqa: Y015
+
+@_typing.final
+class RedactionInfo(_message.Message):
+    """Personal details masked for blind screening; the gateway keeps the unmasked parse for reveal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLIED_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    applied: _builtins.bool
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """name, email, phone, location, links, photo, date_of_birth, gender"""
+
+    def __init__(
+        self,
+        *,
+        applied: _builtins.bool = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "fields", b"fields"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedactionInfo: _TypeAlias = RedactionInfo  # noqa: Y015
 
 @_typing.final
 class ParsedResume(_message.Message):
@@ -319,10 +414,16 @@ class ParsedResume(_message.Message):
     FULL_TEXT_FIELD_NUMBER: _builtins.int
     STATS_FIELD_NUMBER: _builtins.int
     SECTIONS_FIELD_NUMBER: _builtins.int
+    FLAGS_FIELD_NUMBER: _builtins.int
+    QUALITY_FIELD_NUMBER: _builtins.int
+    REDACTION_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
     headline: _builtins.str
     summary: _builtins.str
     total_years_experience: _builtins.float
     full_text: _builtins.str
+    language: _builtins.str
+    """en or es: the language the section headings were found in"""
     @_builtins.property
     def contact(self) -> Global___Contact: ...
     @_builtins.property
@@ -343,6 +444,12 @@ class ParsedResume(_message.Message):
     def sections(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """detected section name -> raw text"""
 
+    @_builtins.property
+    def flags(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContentFlag]: ...
+    @_builtins.property
+    def quality(self) -> Global___ParseQuality: ...
+    @_builtins.property
+    def redaction(self) -> Global___RedactionInfo: ...
     def __init__(
         self,
         *,
@@ -359,10 +466,14 @@ class ParsedResume(_message.Message):
         full_text: _builtins.str = ...,
         stats: Global___ExtractionStats | None = ...,
         sections: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        flags: _abc.Iterable[Global___ContentFlag] | None = ...,
+        quality: Global___ParseQuality | None = ...,
+        redaction: Global___RedactionInfo | None = ...,
+        language: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "stats", b"stats"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "quality", b"quality", "redaction", b"redaction", "stats", b"stats"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["certifications", b"certifications", "contact", b"contact", "education", b"education", "experience", b"experience", "full_text", b"full_text", "headline", b"headline", "languages", b"languages", "projects", b"projects", "sections", b"sections", "skills", b"skills", "stats", b"stats", "summary", b"summary", "total_years_experience", b"total_years_experience"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certifications", b"certifications", "contact", b"contact", "education", b"education", "experience", b"experience", "flags", b"flags", "full_text", b"full_text", "headline", b"headline", "language", b"language", "languages", b"languages", "projects", b"projects", "quality", b"quality", "redaction", b"redaction", "sections", b"sections", "skills", b"skills", "stats", b"stats", "summary", b"summary", "total_years_experience", b"total_years_experience"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -10,9 +10,9 @@ from nats.js.object_store import ObjectStore
 from screener.v1 import extractor_pb2, extractor_pb2_grpc
 from services.common import nats as screener_nats
 from services.common.logging import configure_logging
-from services.common.skills import load_taxonomy
 from services.common.worker_service import WorkerParts, run_worker_service
-from services.extractor.reading import DocumentReader
+from services.extractor.isolated import ReaderOptions
+from services.extractor.reading import ReadLimits
 from services.extractor.service import ExtractionService
 from services.extractor.settings import ExtractorSettings
 from services.extractor.transport import ExtractorServicer, ExtractStageHandler
@@ -21,10 +21,24 @@ from services.extractor.transport import ExtractorServicer, ExtractStageHandler
 async def main() -> None:
     settings = ExtractorSettings()
     configure_logging("extractor", settings.log_level, settings.log_json)
-    reader = DocumentReader(
-        ocr_dpi=settings.ocr_dpi, ocr_workers=settings.ocr_workers, ocr_language=settings.ocr_language
+    options = ReaderOptions(
+        ocr_dpi=settings.ocr_dpi,
+        ocr_threads=settings.ocr_workers,
+        ocr_language=settings.ocr_language,
+        memory_limit_bytes=settings.extract_memory_limit_mb * 1024 * 1024,
+        limits=ReadLimits(
+            max_pages=settings.max_pages,
+            max_image_pixels=settings.max_image_pixels,
+            max_render_pixels=settings.max_render_pixels,
+            min_font_size=settings.min_font_size,
+        ),
     )
-    service = ExtractionService(reader, load_taxonomy(), settings.max_file_bytes)
+    service = ExtractionService(
+        options,
+        workers=settings.extract_workers,
+        timeout_seconds=settings.extract_timeout_seconds,
+        max_file_bytes=settings.max_file_bytes,
+    )
     worker_name = settings.worker_name or screener_nats.default_worker_name("extractor")
 
     def build(js: JetStreamContext, store: ObjectStore) -> WorkerParts:
@@ -42,7 +56,7 @@ async def main() -> None:
     try:
         await run_worker_service(service="extractor", settings=settings, build=build)
     finally:
-        reader.close()
+        service.close()
 
 
 if __name__ == "__main__":

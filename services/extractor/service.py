@@ -4,41 +4,65 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
 
 from screener.v1 import resume_pb2
-from services.common.errors import BadFile
-from services.common.skills import SkillTaxonomy
-from services.extractor.reading import DocumentReader
-from services.extractor.structure import structure_resume
+from services.common.errors import BadFile, NoText, ScreeningError
+from services.extractor.isolated import ReaderOptions, extract_file, init_worker, options_dict
 
 log = logging.getLogger(__name__)
 
 
-class ExtractionService:
-    """Reads a resume file and structures it. CPU-bound work runs off the event loop."""
+def _error_for(code: str, message: str) -> ScreeningError:
+    if code == "no_text":
+        return NoText(message)
+    if code == "invalid_input":
+        return BadFile(message)
+    return BadFile(message, code=code)
 
-    def __init__(self, reader: DocumentReader, taxonomy: SkillTaxonomy, max_file_bytes: int) -> None:
-        self.reader = reader
-        self.taxonomy = taxonomy
+
+class ExtractionService:
+    """Extracts resumes in a pool of worker processes with a time and memory limit per file."""
+
+    def __init__(
+        self,
+        options: ReaderOptions,
+        *,
+        workers: int = 2,
+        timeout_seconds: float = 120.0,
+        max_file_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        self.options = options
+        self.timeout_seconds = timeout_seconds
         self.max_file_bytes = max_file_bytes
+        self.pool = ProcessPool(
+            max_workers=max(1, workers),
+            initializer=init_worker,
+            initargs=(options_dict(options),),
+            context=multiprocessing.get_context("spawn"),
+        )
+
+    def close(self) -> None:
+        self.pool.stop()
+        self.pool.join(timeout=10)
 
     async def extract(self, content: bytes, filename: str = "") -> resume_pb2.ParsedResume:
-        """Extract one resume; raises BadFile or NoText for files that cannot be screened."""
+        """Extract one resume; BadFile (with a specific code) or NoText for a file that cannot be read."""
+        if not content:
+            raise BadFile("the file is empty")
         if len(content) > self.max_file_bytes:
-            raise BadFile(f"file is larger than {self.max_file_bytes} bytes")
-        return await asyncio.to_thread(self._extract_sync, content, filename)
-
-    def _extract_sync(self, content: bytes, filename: str) -> resume_pb2.ParsedResume:
-        document = self.reader.read(content, filename)
-        parsed = structure_resume(document.text, self.taxonomy)
-        parsed.stats.CopyFrom(
-            resume_pb2.ExtractionStats(
-                page_count=len(document.pages),
-                ocr_pages=document.ocr_pages,
-                text_chars=len(document.text),
-                ocr_confidence=document.ocr_confidence,
-                method=document.method,
-                duration_seconds=document.duration_seconds,
-            )
-        )
-        return parsed
+            raise BadFile(f"the file is larger than {self.max_file_bytes:,} bytes", code="too_large")
+        future = self.pool.schedule(extract_file, args=(content, filename), timeout=self.timeout_seconds)
+        try:
+            status, payload, message = await asyncio.wrap_future(future)
+        except FutureTimeout as exc:
+            raise BadFile(f"extraction took longer than {self.timeout_seconds:g} s", code="timeout") from exc
+        except ProcessExpired as exc:
+            raise BadFile("the file crashed or exhausted the extractor process", code="too_large") from exc
+        if status != "ok":
+            raise _error_for(str(payload), message)
+        assert isinstance(payload, bytes)
+        return resume_pb2.ParsedResume.FromString(payload)

@@ -9,12 +9,16 @@ from datetime import date
 import phonenumbers
 
 from screener.v1 import resume_pb2
+from services.common.patterns import EMAIL_RE, PHONE_RE, URL_RE
 from services.common.skills import SkillTaxonomy, normalize_text
 
 SECTION_ALIASES: dict[str, tuple[str, ...]] = {
     "summary": (
         "summary",
         "professional summary",
+        "career overview",
+        "professional overview",
+        "executive profile",
         "profile",
         "professional profile",
         "objective",
@@ -95,15 +99,52 @@ SECTION_ALIASES: dict[str, tuple[str, ...]] = {
         "references",
     ),
 }
+SPANISH_SECTION_ALIASES: dict[str, tuple[str, ...]] = {
+    "summary": (
+        "resumen",
+        "perfil",
+        "perfil profesional",
+        "sobre mí",
+        "sobre mi",
+        "objetivo",
+        "objetivo profesional",
+        "extracto",
+        "acerca de mí",
+    ),
+    "experience": (
+        "experiencia",
+        "experiencia laboral",
+        "experiencia profesional",
+        "historial laboral",
+        "trayectoria profesional",
+    ),
+    "education": (
+        "educación",
+        "educacion",
+        "formación",
+        "formacion",
+        "formación académica",
+        "formacion academica",
+        "estudios",
+    ),
+    "skills": (
+        "habilidades",
+        "competencias",
+        "aptitudes",
+        "conocimientos",
+        "habilidades técnicas",
+        "conocimientos técnicos",
+        "herramientas",
+    ),
+    "projects": ("proyectos", "proyectos personales"),
+    "certifications": ("certificaciones", "certificados", "licencias"),
+    "languages": ("idiomas", "lenguas"),
+    "accomplishments": ("logros", "premios", "reconocimientos"),
+    "interests": ("intereses", "aficiones", "voluntariado", "referencias", "información adicional"),
+}
 _HEADING_TO_SECTION = {alias: name for name, aliases in SECTION_ALIASES.items() for alias in aliases}
-
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-URL_RE = re.compile(
-    r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|io|dev|me|org|net|co|app|ai)"
-    r"(?:/[^\s,;|)]*)?",
-    re.I,
-)
-PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])?\d{3,4}[\s.-]?\d{3,4}")
+_SPANISH_HEADINGS = {alias: name for name, aliases in SPANISH_SECTION_ALIASES.items() for alias in aliases}
+_HEADING_TO_SECTION.update(_SPANISH_HEADINGS)
 
 _MONTHS = {
     m: i + 1
@@ -111,14 +152,19 @@ _MONTHS = {
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
     )
 }
+_MONTHS.update({"ene": 1, "abr": 4, "ago": 8, "dic": 12, "set": 9})
 _MONTH_WORD = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    r"(?:jan(?:uary)?|feb(?:ruary|rero)?|mar(?:ch|zo)?|apr(?:il)?|abr(?:il)?|may(?:o)?|jun(?:e|io)?|"
+    r"jul(?:y|io)?|aug(?:ust)?|ago(?:sto)?|sept?(?:ember|iembre)?|setiembre|oct(?:ober|ubre)?|"
+    r"nov(?:ember|iembre)?|dec(?:ember)?|dic(?:iembre)?|ene(?:ro)?)\.?"
 )
-_POINT = rf"(?:{_MONTH_WORD}\s*,?\s*\d{{4}}|\d{{1,2}}\s*/\s*\d{{4}}|\d{{4}})"
+_POINT = (
+    rf"(?:{_MONTH_WORD}\s*(?:,|de|del)?\s*\d{{4}}|\d{{1,2}}\s*[/.]\s*\d{{4}}"
+    r"|\d{4}[./-](?:0?[1-9]|1[0-2])(?!\d)|\d{4})"
+)
+_PRESENT = r"present|current|now|today|date|actualidad|presente|actual|hoy"
 DATE_RANGE_RE = re.compile(
-    rf"(?P<start>{_POINT})\s*(?:-|–|—|to|until|through)\s*"
-    rf"(?P<end>{_POINT}|present|current|now|today|date)",
+    rf"(?P<start>{_POINT})\s*(?:-|–|—|to|until|through|a|al|hasta)\s*(?P<end>{_POINT}|{_PRESENT})(?![a-z])",
     re.I,
 )
 DEGREE_RE = re.compile(
@@ -157,12 +203,15 @@ def split_sections(text: str) -> tuple[list[str], list[Section]]:
         if not line:
             continue
         name = _heading_name(line)
-        tail = ""
-        if name is None and ":" in line:
-            head, tail = line.split(":", 1)
-            name = _heading_name(head)
+        tail, heading = "", line
+        if name is None:
+            # A heading that shares its line with content: "Skills: Python, SQL", "EXPERIENCE — ...".
+            parts = re.split(r"\s*(?::|\s[|—–-]\s|\s{2,})\s*", line, maxsplit=1)
+            if len(parts) == 2:
+                name = _heading_name(parts[0])
+                tail, heading = (parts[1], parts[0]) if name else ("", line)
         if name is not None:
-            sections.append(Section(name=name, heading=line, lines=[tail.strip()] if tail.strip() else []))
+            sections.append(Section(name=name, heading=heading, lines=[tail.strip()] if tail.strip() else []))
         elif sections:
             sections[-1].lines.append(line)
         else:
@@ -173,14 +222,17 @@ def split_sections(text: str) -> tuple[list[str], list[Section]]:
 def _to_year_month(text: str, *, is_end: bool = False) -> tuple[resume_pb2.YearMonth, bool]:
     """Parse one side of a date range; returns (value, is_current)."""
     lowered = text.lower().strip()
-    if lowered in {"present", "current", "now", "today", "date"}:
+    if lowered in {"present", "current", "now", "today", "date", "actualidad", "presente", "actual", "hoy"}:
         today = date.today()
         return resume_pb2.YearMonth(year=today.year, month=today.month), True
     year_match = re.search(r"\d{4}", lowered)
     year = int(year_match.group()) if year_match else 0
     month = 0
-    numeric = re.match(r"(\d{1,2})\s*/", lowered)
-    if numeric:
+    numeric = re.match(r"(\d{1,2})\s*[/.]", lowered)
+    iso = re.fullmatch(r"\d{4}[./-](\d{1,2})", lowered)
+    if iso:
+        month = int(iso.group(1))
+    elif numeric:
         month = int(numeric.group(1)) if 1 <= int(numeric.group(1)) <= 12 else 0
     else:
         word = re.match(r"[a-z]+", lowered)
@@ -235,8 +287,32 @@ def _link_kind(url: str) -> str:
     return "portfolio"
 
 
+_NOT_NAME_WORDS = {
+    "resume",
+    "curriculum",
+    "vitae",
+    "cv",
+    "overview",
+    "summary",
+    "profile",
+    "objective",
+    "career",
+    "professional",
+    "experience",
+    "skills",
+    "contact",
+    "information",
+    "personal",
+    "details",
+    "education",
+    "highlights",
+}
+
+
 def _looks_like_name(line: str) -> bool:
     if EMAIL_RE.search(line) or any(ch.isdigit() for ch in line) or "http" in line.lower():
+        return False
+    if {w.lower().strip(".,:") for w in line.split()} & _NOT_NAME_WORDS:
         return False
     words = [w for w in re.split(r"\s+", line.strip()) if w]
     if not 2 <= len(words) <= 4:
@@ -290,52 +366,130 @@ def _strip_bullet(line: str) -> tuple[str, bool]:
     return (line[match.end() :].strip(), True) if match else (line.strip(), False)
 
 
+def _join_split_ranges(lines: list[str]) -> list[str]:
+    """Rejoin a date range broken over lines ("June 2022 –" ... "Present"), as margin columns print them."""
+    out = list(lines)
+    open_range = re.compile(rf"^\s*(?P<start>{_POINT})\s*[-–—]\s*(?=\s{{2}}|$)", re.I)
+    closing = re.compile(rf"^\s*(?P<end>{_POINT}|{_PRESENT})(?=\s{{2}}|\s*$)", re.I)
+    for i, line in enumerate(out):
+        opened = open_range.match(line)
+        if not opened:
+            continue
+        for j in range(i + 1, min(i + 10, len(out))):
+            closed = closing.match(out[j])
+            if closed:
+                out[i] = f"{opened.group('start')} - {closed.group('end')}{line[opened.end() :]}"
+                out[j] = out[j][closed.end() :].strip()
+                break
+            if j > i + 1 and out[j].strip() and open_range.match(out[j]):
+                break
+    return [line for line in out if line]
+
+
+def _title_like(line: str) -> bool:
+    """A job title or company line, as opposed to a wrapped sentence of an entry's description."""
+    text, bullet = _strip_bullet(line)
+    if bullet or not text or len(text) > 80 or text.rstrip().endswith((".", ";")) or text[0].islower():
+        return False
+    words = [w for w in re.findall(r"[A-Za-zÀ-ÿ][\w'&/-]*", text) if len(w) > 3]
+    capitalized = sum(1 for w in words if w[0].isupper())
+    return len(text.split()) <= 12 and (not words or capitalized >= 0.5 * len(words))
+
+
+def _head_parts(head_lines: list[str]) -> list[str]:
+    parts: list[str] = []
+    for line in head_lines:
+        for part in re.split(r"\s{2,}|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line):
+            part = part.strip(" ,|-–—•·()")
+            if part and not re.fullmatch(r"[\W\d]*", part):
+                parts.append(part)
+    if len(parts) == 1 and ", " in parts[0]:
+        # "Title, Company, City, ST" on one line
+        parts = [p.strip() for p in parts[0].split(", ")]
+    merged: list[str] = []
+    for part in parts:
+        # "San Francisco" + "CA" is one location.
+        if merged and re.fullmatch(r"[A-Z]{2}|USA|UK", part):
+            merged[-1] = f"{merged[-1]}, {part}"
+        else:
+            merged.append(part)
+    return merged
+
+
 def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
-    """Split an experience section into entries, each anchored on its date range."""
+    """Split an experience section into entries, each anchored on its date range.
+
+    Two styles are recognized: title lines just above (or on) the date line, and a date line
+    standing alone before its title line (dates in a margin column).
+    """
+    lines = _join_split_ranges(lines)
     anchors = [i for i, line in enumerate(lines) if DATE_RANGE_RE.search(line)]
+    if not anchors:
+        return []
+
+    def date_only(index: int) -> bool:
+        match = DATE_RANGE_RE.search(lines[index])
+        assert match is not None
+        return not re.sub(r"[\W\d_]", "", lines[index][: match.start()] + lines[index][match.end() :])
+
+    date_first = (
+        sum(
+            1
+            for i in anchors
+            if date_only(i)
+            and i + 1 < len(lines)
+            and not _strip_bullet(lines[i + 1])[1]
+            and (i == 0 or i - 1 in anchors or _strip_bullet(lines[i - 1])[1] or len(lines[i - 1]) > 90)
+        )
+        > len(anchors) / 2
+    )
     entries: list[resume_pb2.ExperienceEntry] = []
     for n, anchor in enumerate(anchors):
-        # An entry's title lines sit just above (or on) its date line; its bullets run to the next entry.
         previous_end = anchors[n - 1] + 1 if n else 0
         next_anchor = anchors[n + 1] if n + 1 < len(anchors) else len(lines)
-        head_start = anchor
-        while head_start > previous_end and anchor - head_start < 2:
-            candidate = lines[head_start - 1]
-            if _strip_bullet(candidate)[1] or len(candidate) > 90:
-                break
-            head_start -= 1
-        body_end = next_anchor
-        if n + 1 < len(anchors):
-            # leave the next entry's title lines to it
-            k = next_anchor
-            while (
-                k > anchor + 1
-                and next_anchor - k < 2
-                and not _strip_bullet(lines[k - 1])[1]
-                and len(lines[k - 1]) <= 90
-            ):
-                k -= 1
-            body_end = k
         match = DATE_RANGE_RE.search(lines[anchor])
         assert match is not None
+        own_line = lines[anchor][: match.start()] + "  " + lines[anchor][match.end() :]
+        if date_first:
+            head_start, body_start = anchor, min(anchor + 2, next_anchor)
+            head_lines = [own_line, *lines[anchor + 1 : body_start]]
+            body_end = next_anchor
+        else:
+            head_start = anchor
+            while (
+                head_start > previous_end and anchor - head_start < 2 and _title_like(lines[head_start - 1])
+            ):
+                head_start -= 1
+            head_lines = [*lines[head_start:anchor], own_line]
+            body_start = anchor + 1
+            # The title, or the company, may follow the date line.
+            while (
+                len(_head_parts(head_lines)) < 2
+                and body_start < next_anchor
+                and body_start - anchor <= 2
+                and len(lines[body_start]) <= 60
+                and _title_like(lines[body_start])
+            ):
+                head_lines.append(lines[body_start])
+                body_start += 1
+            body_end = next_anchor
+            if n + 1 < len(anchors):
+                # Leave the next entry's title lines to it.
+                k = next_anchor
+                while k > body_start and next_anchor - k < 2 and _title_like(lines[k - 1]):
+                    k -= 1
+                body_end = k
         start, _ = _to_year_month(match.group("start"))
         end, current = _to_year_month(match.group("end"), is_end=True)
-        head_lines = [
-            *lines[head_start:anchor],
-            lines[anchor][: match.start()] + lines[anchor][match.end() :],
-        ]
-        head_parts = [
-            p.strip(" ,|-–—") for line in head_lines for p in re.split(r"\s[|–—-]\s|,\s(?=[A-Z])", line)
-        ]
-        head_parts = [p for p in head_parts if p and not re.fullmatch(r"[\W\d]*", p)]
+        parts = _head_parts(head_lines)
         entry = resume_pb2.ExperienceEntry(start=start, end=end, current=current)
-        if head_parts:
-            entry.title = head_parts[0]
-        if len(head_parts) > 1:
-            entry.company = head_parts[1]
-        if len(head_parts) > 2:
-            entry.location = head_parts[2]
-        for line in lines[anchor + 1 : body_end]:
+        if parts:
+            entry.title = parts[0]
+        if len(parts) > 1:
+            entry.company = parts[1]
+        if len(parts) > 2:
+            entry.location = parts[2]
+        for line in lines[body_start:body_end]:
             bullet, _ = _strip_bullet(line)
             if bullet:
                 entry.bullets.append(bullet)
@@ -434,10 +588,15 @@ def extract_skills(
     return list(mentions.values())
 
 
+def heading_language(sections: list[Section]) -> str:
+    spanish = sum(1 for s in sections if normalize_text(s.heading).strip(" :-|•") in _SPANISH_HEADINGS)
+    return "es" if spanish > len(sections) / 2 else "en"
+
+
 def structure_resume(text: str, taxonomy: SkillTaxonomy) -> resume_pb2.ParsedResume:
     """Build the ParsedResume for a resume's clean text."""
     header, sections = split_sections(text)
-    parsed = resume_pb2.ParsedResume(full_text=text)
+    parsed = resume_pb2.ParsedResume(full_text=text, language=heading_language(sections))
     parsed.contact.CopyFrom(extract_contact(header, text))
     by_name: dict[str, list[str]] = {}
     for section in sections:

@@ -1,0 +1,72 @@
+"""Blind screening: personal details masked before a resume reaches the ranker or the analyzer."""
+
+from __future__ import annotations
+
+import re
+
+from screener.v1 import resume_pb2
+from services.common.patterns import BIRTH_RE, EMAIL_RE, GENDER_RE, PHONE_RE, STREET_RE, URL_RE
+
+
+def _masker(parsed: resume_pb2.ParsedResume) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    name_parts = [p for p in re.split(r"\s+", parsed.contact.name) if len(p) >= 2]
+    name = (
+        re.compile(r"\b(?:" + "|".join(re.escape(p) for p in name_parts) + r")\b", re.I)
+        if name_parts
+        else None
+    )
+    location = re.compile(re.escape(parsed.contact.location), re.I) if parsed.contact.location else None
+    return name, location
+
+
+def mask_text(text: str, parsed: resume_pb2.ParsedResume) -> str:
+    name, location = _masker(parsed)
+    text = EMAIL_RE.sub("[email]", text)
+    text = URL_RE.sub("[link]", text)
+    text = BIRTH_RE.sub("[date of birth]", text)
+    text = STREET_RE.sub("[address]", text)
+    text = PHONE_RE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 9 else m.group(), text)
+    if name is not None:
+        text = name.sub("[name]", text)
+    if location is not None:
+        text = location.sub("[location]", text)
+    return GENDER_RE.sub("[gender]", text)
+
+
+def redact(parsed: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
+    """A copy with name, contact details, address, links, birth date and gender words masked."""
+    masked = resume_pb2.ParsedResume()
+    masked.CopyFrom(parsed)
+    fields = []
+    contact = parsed.contact
+    for field, present in (
+        ("name", contact.name),
+        ("email", contact.email),
+        ("phone", contact.phone),
+        ("location", contact.location),
+        ("links", len(contact.links)),
+    ):
+        if present:
+            fields.append(field)
+    if BIRTH_RE.search(parsed.full_text):
+        fields.append("date_of_birth")
+    if GENDER_RE.search(parsed.full_text):
+        fields.append("gender")
+    if parsed.stats.has_photo:
+        fields.append("photo")  # pictures never reach the ranker or the analyzer; recorded for the recruiter
+    masked.ClearField("contact")
+    masked.full_text = mask_text(parsed.full_text, parsed)
+    masked.headline = mask_text(parsed.headline, parsed)
+    masked.summary = mask_text(parsed.summary, parsed)
+    for key, value in parsed.sections.items():
+        masked.sections[key] = mask_text(value, parsed)
+    for entry in masked.experience:
+        entry.text = mask_text(entry.text, parsed)
+        entry.bullets[:] = [mask_text(b, parsed) for b in entry.bullets]
+    for project in masked.projects:
+        project.description = mask_text(project.description, parsed)
+        del project.links[:]
+    for flag in masked.flags:
+        flag.text = mask_text(flag.text, parsed)
+    masked.redaction.CopyFrom(resume_pb2.RedactionInfo(applied=True, fields=fields))
+    return masked
