@@ -149,7 +149,7 @@ def analyze_page(page: pymupdf.Page, *, min_font_size: float = 4.0) -> PageLayou
     page_area = max(1.0, page_rect.width * page_rect.height)
     layout.image_area_ratio = min(1.0, sum((r & page_rect).get_area() for r in image_rects) / page_area)
 
-    data = page.get_text("dict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP * 0)
+    data = page.get_text("dict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE, clip=pymupdf.INFINITE_RECT())
     for raw_block in data.get("blocks", []):
         if raw_block.get("type") != 0:
             continue
@@ -219,12 +219,15 @@ def _replace_tables(page: pymupdf.Page, layout: PageLayout) -> None:
     except Exception:
         return
     for table in found.tables:
-        try:
-            rows = table.extract()
-        except Exception:
-            continue
-        rows = [[(cell or "").replace("\n", " ").strip() for cell in row] for row in rows]
-        rows = [row for row in rows if any(row)]
+        rows: list[list[str]] = []
+        for row in table.rows:
+            # Each cell read from the page itself: keeps spaces and word order that cell extraction loses.
+            cells = [
+                " ".join(page.get_textbox(pymupdf.Rect(cell)).split()) if cell is not None else ""
+                for cell in row.cells
+            ]
+            if any(cells):
+                rows.append(cells)
         if len(rows) < 2 or max(len(r) for r in rows) < 2:
             continue
         rect = pymupdf.Rect(table.bbox)

@@ -111,6 +111,18 @@ def clean_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+_OCR_EDGE_NOISE = " '\"`_~.,:;|-‘’“”"
+
+
+def _tidy_ocr_line(line: str) -> str:
+    """Undo common OCR noise: stray marks at line ends, spaces inside email addresses."""
+    line = line.strip(_OCR_EDGE_NOISE) if len(line) > 3 else line
+    if "@" not in line:
+        return line
+    parts = re.split(r"(\s+\|\s+|\s{2,})", line)
+    return "".join(re.sub(r"\s*([.@])\s*", r"\1", part) if "@" in part else part for part in parts)
+
+
 def estimate_skew(gray: object) -> float:
     """The angle (degrees) that makes text lines horizontal, by maximizing the row-profile variance."""
     import numpy as np
@@ -234,6 +246,10 @@ class DocumentReader:
                 except Exception as exc:
                     raise BadFile(f"unreadable page {index + 1}: {exc}") from exc
                 document.flags.extend(Flag(h.kind, index + 1, h.text) for h in layout.hidden)
+                hidden_text = "\n".join(h.text for h in layout.hidden)
+                document.flags.extend(
+                    Flag("prompt_injection", index + 1, line) for line in split_injections(hidden_text)[1]
+                )
                 document.columns |= layout.columns
                 document.tables += layout.tables
                 text = "\n".join(block.text for block in layout.blocks)
@@ -370,7 +386,7 @@ class DocumentReader:
             conf = float(data["conf"][i])
             if conf >= 0:
                 confidences.append(conf)
-        text = "\n".join(" ".join(words) for _, words in sorted(lines.items()))
+        text = "\n".join(_tidy_ocr_line(" ".join(words)) for _, words in sorted(lines.items()))
         confidence = sum(confidences) / len(confidences) if confidences else 0.0
         return PageText(number=number, text=text, ocr=True, ocr_confidence=round(confidence, 1))
 

@@ -164,7 +164,7 @@ _POINT = (
 )
 _PRESENT = r"present|current|now|today|date|actualidad|presente|actual|hoy"
 DATE_RANGE_RE = re.compile(
-    rf"(?P<start>{_POINT})\s*(?:-|–|—|to|until|through|a|al|hasta)\s*(?P<end>{_POINT}|{_PRESENT})(?![a-z])",
+    rf"(?P<start>{_POINT})[\s.'’,]*(?:-|–|—|to|until|through|a|al|hasta)[\s.'’,]*(?P<end>{_POINT}|{_PRESENT})(?![a-z])",
     re.I,
 )
 DEGREE_RE = re.compile(
@@ -339,7 +339,17 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
         if phone and sum(ch.isdigit() for ch in phone.group()) >= 10:
             contact.phone = _normalize_phone(phone.group())
             break
-    for line in header[:6] + text.splitlines()[:6]:
+    top = header[:6] + text.splitlines()[:6]
+    # A first and a last name stacked on two lines (sidebar layouts) are one name.
+    top = [
+        f"{line} {top[i + 1]}"
+        if i + 1 < len(top)
+        and re.fullmatch(r"[A-ZÀ-Þ][\w'-]+", line)
+        and re.fullmatch(r"[A-ZÀ-Þ][\w'-]+", top[i + 1])
+        else line
+        for i, line in enumerate(top)
+    ]
+    for line in top:
         candidate = _collapse_letter_spacing(line)
         if _looks_like_name(candidate):
             contact.name = " ".join(w.capitalize() if w.isupper() else w for w in candidate.split())
@@ -397,15 +407,17 @@ def _title_like(line: str) -> bool:
 
 
 def _head_parts(head_lines: list[str]) -> list[str]:
+    """Title, company and location from an entry's heading lines, whatever separates them."""
     parts: list[str] = []
     for line in head_lines:
-        for part in re.split(r"\s{2,}|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line):
-            part = part.strip(" ,|-–—•·()")
-            if part and not re.fullmatch(r"[\W\d]*", part):
-                parts.append(part)
-    if len(parts) == 1 and ", " in parts[0]:
-        # "Title, Company, City, ST" on one line
-        parts = [p.strip() for p in parts[0].split(", ")]
+        pieces = [
+            piece.strip(" ,|-–—•·()")
+            for piece in re.split(r"\s{2,}|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line)
+        ]
+        pieces = [p for p in pieces if p and not re.fullmatch(r"[\W\d]*", p)]
+        if len(pieces) == 1 and ", " in pieces[0]:
+            pieces = [p.strip() for p in pieces[0].split(", ") if p.strip()]  # "Title, Company, City, ST"
+        parts.extend(pieces)
     merged: list[str] = []
     for part in parts:
         # "San Francisco" + "CA" is one location.
@@ -456,8 +468,12 @@ def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
             body_end = next_anchor
         else:
             head_start = anchor
+            # A line that already names title and company (a table row) needs nothing from above.
             while (
-                head_start > previous_end and anchor - head_start < 2 and _title_like(lines[head_start - 1])
+                len(_head_parts([own_line])) < 2
+                and head_start > previous_end
+                and anchor - head_start < 2
+                and _title_like(lines[head_start - 1])
             ):
                 head_start -= 1
             head_lines = [*lines[head_start:anchor], own_line]

@@ -11,9 +11,11 @@ from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from google.protobuf.json_format import ParseDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from screener.v1 import resume_pb2
 from services.common.errors import (
     BadFile,
     InvalidInput,
@@ -22,10 +24,11 @@ from services.common.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from services.common.redaction import redact
 from services.gateway import schemas
 from services.gateway.auth import AuthService, TokenPair
 from services.gateway.models import Batch, Job, Resume
-from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash
+from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash, to_dict
 from services.gateway.repository import Repository
 
 
@@ -58,8 +61,11 @@ def batch_out(batch: Batch) -> schemas.BatchOut:
     return schemas.BatchOut.model_validate(batch, from_attributes=True)
 
 
-def resume_detail(resume: Resume, rank: int | None) -> schemas.ResumeDetail:
+def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> schemas.ResumeDetail:
     ranking = resume.ranking or {}
+    parsed = resume.parsed
+    if masked and parsed is not None:
+        parsed = to_dict(redact(ParseDict(parsed, resume_pb2.ParsedResume(), ignore_unknown_fields=True)))
     return schemas.ResumeDetail(
         id=resume.id,
         job_id=resume.job_id,
@@ -72,8 +78,9 @@ def resume_detail(resume: Resume, rank: int | None) -> schemas.ResumeDetail:
         failure={"reason": resume.failure_reason, "message": resume.failure_message}
         if resume.status == "failed"
         else None,
-        candidate_name=resume.candidate_name,
-        parsed=resume.parsed,
+        candidate_name=None if masked else resume.candidate_name,
+        redacted=masked,
+        parsed=parsed,
         final_score=resume.final_score,
         rank=rank,
         passed=resume.passed,
@@ -210,6 +217,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
             required_skills=required,
             preferred_skills=preferred,
             min_years_experience=body.min_years_experience,
+            blind_screening=body.blind_screening,
             content_hash=job_content_hash(
                 body.title, body.description, required, preferred, body.min_years_experience
             ),
@@ -288,7 +296,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         passed: bool | None = None,
         sort: Literal["rank", "score", "name", "uploaded"] = "rank",
     ) -> schemas.ResumePage:
-        if await r.job_for_owner(job_id, user_id) is None:
+        job = await r.job_for_owner(job_id, user_id)
+        if job is None:
             raise NotFound("job not found")
         rows, total = await r.ranked_page(
             job_id, page=page, page_size=page_size, status=status, passed=passed, sort=sort
@@ -304,7 +313,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
                     final_score=resume.final_score,
                     rank=rank,
                     passed=resume.passed,
-                    candidate_name=resume.candidate_name,
+                    candidate_name=None if job.blind_screening else resume.candidate_name,
                     failure_reason=resume.failure_reason,
                     matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
                     missing_skills=ranking.get("missing_required", []),
@@ -313,11 +322,20 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
 
     @app.get("/api/resumes/{resume_id}", response_model=schemas.ResumeDetail, tags=["resumes"])
-    async def get_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.ResumeDetail:
+    async def get_resume(
+        resume_id: uuid.UUID,
+        user_id: UserId,
+        r: Repo,
+        reveal: Annotated[
+            bool, Query(description="show personal details of a blind-screened resume")
+        ] = False,
+    ) -> schemas.ResumeDetail:
         resume = await r.resume_for_owner(resume_id, user_id)
         if resume is None:
             raise NotFound("resume not found")
-        return resume_detail(resume, await r.rank_of(resume))
+        job = await r.job_for_owner(resume.job_id, user_id)
+        masked = bool(job and job.blind_screening and not reveal)
+        return resume_detail(resume, await r.rank_of(resume), masked=masked)
 
     @app.post(
         "/api/resumes/{resume_id}/analysis",

@@ -80,6 +80,8 @@ class Job(Base):
     required_skills: Mapped[list[str]] = mapped_column(JsonType, default=list)
     preferred_skills: Mapped[list[str]] = mapped_column(JsonType, default=list)
     min_years_experience: Mapped[float] = mapped_column(Float, default=0.0)
+    # Blind screening: names, contact details and other personal markers are masked before ranking.
+    blind_screening: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     content_hash: Mapped[str] = mapped_column(String(64))
     # Denormalized counters, moved in the same transaction as each resume transition.
     total_resumes: Mapped[int] = mapped_column(Integer, default=0)

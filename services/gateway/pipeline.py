@@ -28,6 +28,7 @@ from screener.v1 import pipeline_pb2, resume_pb2
 from services.common import nats as screener_nats
 from services.common.errors import BadFile, Conflict, InvalidInput, NotFound, ScreeningError
 from services.common.files import CONTENT_TYPES, sniff_kind
+from services.common.redaction import redact
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.repository import ACTIVE_STATUSES, Repository
 
@@ -48,6 +49,11 @@ def job_content_hash(
 ) -> str:
     payload = json.dumps([title, description, sorted(required), sorted(preferred), years], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def for_scoring(job: Job, resume: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
+    """What the ranker and the analyzer may see of a resume: masked when the job screens blind."""
+    return redact(resume) if job.blind_screening else resume
 
 
 def job_spec(job: Job) -> resume_pb2.JobSpec:
@@ -219,7 +225,7 @@ class PipelineService:
                 resume_id=str(resume.id), job_id=str(job.id), run_id=str(resume.analysis_run_id)
             ),
             job=job_spec(job),
-            resume=ParseDict(resume.parsed, resume_pb2.ParsedResume()),
+            resume=for_scoring(job, ParseDict(resume.parsed, resume_pb2.ParsedResume())),
             rank=ParseDict(resume.ranking, resume_pb2.RankResult()),
         )
         await screener_nats.publish_work(
@@ -267,7 +273,9 @@ class PipelineService:
             # Also on redelivery while still ranking: the rank task may not have been published.
             job = await repo.session.get(Job, resume.job_id)
             assert job is not None
-            task = pipeline_pb2.RankTask(ref=event.ref, job=job_spec(job), resume=event.extracted)
+            task = pipeline_pb2.RankTask(
+                ref=event.ref, job=job_spec(job), resume=for_scoring(job, event.extracted)
+            )
             await screener_nats.publish_work(
                 self.js, screener_nats.SUBJECT_RANK, task.SerializeToString(), f"{run_id}:rank"
             )

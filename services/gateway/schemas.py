@@ -49,6 +49,9 @@ class JobCreate(BaseModel):
     required_skills: list[str] = Field(default_factory=list, max_length=100)
     preferred_skills: list[str] = Field(default_factory=list, max_length=100)
     min_years_experience: float = Field(default=0, ge=0, le=60)
+    blind_screening: bool = Field(
+        default=False, description="mask personal details before ranking and analysis"
+    )
 
 
 class JobOut(BaseModel):
@@ -58,6 +61,7 @@ class JobOut(BaseModel):
     required_skills: list[str]
     preferred_skills: list[str]
     min_years_experience: float
+    blind_screening: bool
     total_resumes: int
     completed_resumes: int
     failed_resumes: int
@@ -129,6 +133,7 @@ class ResumeDetail(BaseModel):
     status: str
     failure: dict[str, str | None] | None
     candidate_name: str | None
+    redacted: bool = False
     parsed: dict[str, Any] | None
     final_score: float | None
     rank: int | None
