@@ -23,12 +23,12 @@ $(STAMP): pyproject.toml | $(PY)
 	@touch $(STAMP)
 
 system-deps:
-	@if command -v tesseract >/dev/null; then :; \
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx spa; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 		echo "installing tesseract-ocr"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-spa >/dev/null; \
 	else \
-		echo "Tesseract OCR is missing: install it (Debian/Ubuntu: sudo apt-get install tesseract-ocr)"; exit 1; \
+		echo "Tesseract OCR (with Spanish) is missing: sudo apt-get install tesseract-ocr tesseract-ocr-spa"; exit 1; \
 	fi
 
 install: system-deps $(STAMP)

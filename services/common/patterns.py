@@ -10,7 +10,9 @@ URL_RE = re.compile(
     r"(?:/[^\s,;|)]*)?",
     re.I,
 )
-PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.:-]{1,2})?\d{3,4}[\s.:-]{0,2}\d{3,4}")
+PHONE_RE = re.compile(
+    r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.:-]{1,2})?\d{3,4}[\s.:-]{0,2}\d{3,4}"
+)
 STREET_RE = re.compile(
     r"\b\d{1,6}\s+(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|"
     r"Place|Pl|Calle|Avenida)\b\.?(?:,?\s*(?:Apt|Suite|Unit|#)\s*\w+)?"

@@ -416,7 +416,8 @@ def scanned_pdf(text_pdf: bytes, rng: random.Random, *, dpi: int, skew: float, n
 
     source = pymupdf.open(stream=text_pdf, filetype="pdf")
     out = pymupdf.open()
-    for page in source:
+    for index in range(source.page_count):
+        page = source[index]
         pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
         image = Image.frombytes("L", (pix.width, pix.height), pix.samples)
         image = image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)

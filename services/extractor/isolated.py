@@ -24,7 +24,7 @@ MAX_FLAGS = 50
 class ReaderOptions:
     ocr_dpi: int = 300
     ocr_threads: int = 2
-    ocr_language: str = "eng"
+    ocr_language: str = "eng+spa"
     memory_limit_bytes: int = 2 * 1024**3
     limits: ReadLimits = field(default_factory=ReadLimits)
 

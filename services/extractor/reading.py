@@ -120,7 +120,12 @@ def _tidy_ocr_line(line: str) -> str:
     if "@" not in line:
         return line
     parts = re.split(r"(\s+\|\s+|\s{2,})", line)
-    return "".join(re.sub(r"\s*([.@])\s*", r"\1", part) if "@" in part else part for part in parts)
+    return "".join(_tidy_email(part) if "@" in part else part for part in parts)
+
+
+def _tidy_email(part: str) -> str:
+    part = re.sub(r"\s*([.@])\s*", r"\1", part)
+    return re.sub(r"(?<=\w)\s+(?=\d[\w.]*@)", "", part)  # "name7 1@x.com" -> "name71@x.com"
 
 
 def estimate_skew(gray: object) -> float:
@@ -182,6 +187,21 @@ def binarize(gray: object) -> object:
     return Image.fromarray(((np.asarray(image) > threshold) * 255).astype("uint8"))
 
 
+def _available_languages(requested: str) -> str:
+    """The requested Tesseract languages that are installed (English at least)."""
+    try:
+        import pytesseract
+
+        installed = set(pytesseract.get_languages(config=""))
+    except Exception:
+        return requested
+    chosen = [lang for lang in requested.split("+") if lang in installed]
+    missing = [lang for lang in requested.split("+") if lang not in installed]
+    if missing:
+        log.warning("Tesseract languages not installed, skipped: %s", ", ".join(missing))
+    return "+".join(chosen) or "eng"
+
+
 class DocumentReader:
     """Reads PDFs (text layer, OCR where it is missing), images (OCR) and DOCX."""
 
@@ -190,11 +210,11 @@ class DocumentReader:
         *,
         ocr_dpi: int = 300,
         ocr_workers: int = 2,
-        ocr_language: str = "eng",
+        ocr_language: str = "eng+spa",
         limits: ReadLimits | None = None,
     ) -> None:
         self.ocr_dpi = ocr_dpi
-        self.ocr_language = ocr_language
+        self.ocr_language = _available_languages(ocr_language)
         self.limits = limits or ReadLimits()
         self._pool = ThreadPoolExecutor(max_workers=max(1, ocr_workers), thread_name_prefix="ocr")
 
@@ -345,7 +365,7 @@ class DocumentReader:
 
     # OCR
     def _ocr(self, image_bytes: bytes, number: int) -> tuple[PageText, bool]:
-        from PIL import Image, ImageOps
+        from PIL import Image, ImageFilter, ImageOps
 
         Image.MAX_IMAGE_PIXELS = self.limits.max_image_pixels
         try:
@@ -361,7 +381,8 @@ class DocumentReader:
         deskewed = abs(angle) >= 0.4
         if deskewed:
             gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
-        page = self._tesseract(gray, number)
+        # A 3x3 median removes scanner speckle, which Tesseract reads as stray dots; strokes survive it.
+        page = self._tesseract(gray.filter(ImageFilter.MedianFilter(3)), number)
         if page.ocr_confidence < RETRY_CONFIDENCE:
             # Light text on dark panels is the usual culprit; otherwise noise and uneven backgrounds.
             normalized = normalize_polarity(gray)

@@ -10,7 +10,7 @@ class ExtractorSettings(ServiceSettings):
     ocr_dpi: int = Field(default=300, alias="OCR_DPI")
     # Pages of one file OCRed at once (Tesseract processes, one thread each).
     ocr_workers: int = Field(default=2, alias="OCR_WORKERS")
-    ocr_language: str = Field(default="eng", alias="OCR_LANGUAGE")
+    ocr_language: str = Field(default="eng+spa", alias="OCR_LANGUAGE")
     max_file_bytes: int = Field(default=10 * 1024 * 1024, alias="MAX_FILE_BYTES")
     # Files are extracted in this many worker processes, each bounded in time and memory.
     extract_workers: int = Field(default=2, alias="EXTRACT_WORKERS")

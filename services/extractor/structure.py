@@ -270,7 +270,7 @@ def merged_months(ranges: list[tuple[resume_pb2.YearMonth, resume_pb2.YearMonth]
 def _normalize_phone(raw: str) -> str:
     try:
         region = None if raw.strip().startswith("+") else "US"
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(re.sub(r"[^\d+()]", " ", raw), region)
         if phonenumbers.is_possible_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
@@ -411,7 +411,7 @@ def _head_parts(head_lines: list[str]) -> list[str]:
     parts: list[str] = []
     for line in head_lines:
         pieces = [
-            piece.strip(" ,|-–—•·()")
+            piece.strip(" ,.|-–—•·()")
             for piece in re.split(r"\s{2,}|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line)
         ]
         pieces = [p for p in pieces if p and not re.fullmatch(r"[\W\d]*", p)]

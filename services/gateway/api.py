@@ -80,6 +80,8 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         else None,
         candidate_name=None if masked else resume.candidate_name,
         redacted=masked,
+        quality=(parsed or {}).get("quality"),
+        flags=list((parsed or {}).get("flags", [])),
         parsed=parsed,
         final_score=resume.final_score,
         rank=rank,

@@ -134,6 +134,10 @@ class ResumeDetail(BaseModel):
     failure: dict[str, str | None] | None
     candidate_name: str | None
     redacted: bool = False
+    quality: dict[str, Any] | None = Field(default=None, description="parse-quality grade and its issues")
+    flags: list[dict[str, Any]] = Field(
+        default_factory=list, description="hidden or manipulative content found"
+    )
     parsed: dict[str, Any] | None
     final_score: float | None
     rank: int | None

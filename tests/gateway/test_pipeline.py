@@ -175,3 +175,36 @@ def test_pdf_written_by_pymupdf_has_a_text_layer_and_the_scan_has_none() -> None
     scan_doc = pymupdf.open(stream=_sample("eliza_park_scan.pdf")[1], filetype="pdf")
     assert "Ada Quinlan" in text_doc[0].get_text()
     assert scan_doc[0].get_text().strip() == ""
+
+
+def test_blind_job_masks_the_candidate_until_revealed_and_the_analysis_never_sees_the_name(
+    account: Account,
+) -> None:
+    client = account.client
+    job = create_job(client, blind_screening=True)
+    assert job["blind_screening"] is True
+    resume_id = upload(client, job["id"], [_sample("bruno_takeda.pdf")]).json()["items"][0]["id"]
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    row = client.get(f"/api/jobs/{job['id']}/resumes").json()["items"][0]
+    assert row["candidate_name"] is None and row["status"] == "completed"
+    masked = client.get(f"/api/resumes/{resume_id}").json()
+    assert masked["redacted"] is True and masked["candidate_name"] is None
+    assert "Bruno" not in masked["parsed"]["full_text"]
+    assert "bruno.takeda@example.org" not in masked["parsed"]["full_text"]
+    assert masked["parsed"]["redaction"]["applied"] is True
+    revealed = client.get(f"/api/resumes/{resume_id}", params={"reveal": "true"}).json()
+    assert revealed["redacted"] is False and revealed["candidate_name"] == "Bruno Takeda"
+    assert revealed["parsed"]["contact"]["email"] == "bruno.takeda@example.org"
+    # The ranking still works on the masked resume, and the analyzer only ever saw the masked one.
+    assert masked["passed"] is True
+    assert client.post(f"/api/resumes/{resume_id}/analysis").status_code == 202
+    import time
+
+    deadline = time.monotonic() + 60
+    detail = client.get(f"/api/resumes/{resume_id}").json()
+    while detail["analysis_status"] == "pending" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        detail = client.get(f"/api/resumes/{resume_id}").json()
+    assert detail["analysis_status"] == "completed"
+    assert "Bruno" not in detail["analysis"]["summary"]
+    assert detail["analysis"]["summary"].startswith("The candidate")
