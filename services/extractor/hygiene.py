@@ -6,13 +6,16 @@ import re
 
 _INJECTION_PATTERNS = [
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|earlier|all|any|other)\b.{0,30}"
-    r"\b(instructions?|prompts?|rules?|directions?|guidelines?)\b",
-    r"\b(rank|rate|score|place|put|list)\b.{0,30}\b(this|the|me|my)\b.{0,20}\b(candidate|resume|cv|applicant)?"
-    r".{0,20}\b(first|top|highest|number one|#1|1st|100)\b",
+    r"\b(instructions?|prompts?|rules?|directions?|guidelines?|requirements?)\b",
+    r"\b(rank|rate|score|place|put|list|mark)\s+(this|the|me|my)\s+"
+    r"(candidate|resume|cv|applicant|profile|application|person)?\s*(as\s+)?"
+    r"(first|top|highest|number one|#1|1st|100|above (all|every|the) others)\b",
+    r"\b(give|assign|award)\s+(this|the|me|my)?\s*(candidate|resume|cv|applicant)?\s*(a\s+)?"
+    r"(perfect|maximum|max|full|top|highest)\s+(score|rating|marks)\b",
     r"\b(you are|act as|pretend to be|you're)\b.{0,20}\b(an? )?(ai|assistant|language model|llm|chatgpt|gpt|"
     r"recruiter bot|screening (system|model))\b",
     r"\bsystem prompt\b",
-    r"\b(hire|select|shortlist|recommend)\b.{0,15}\b(this|me)\b.{0,20}\b(candidate|applicant|immediately|now)\b",
+    r"\b(hire|select|shortlist|recommend)\s+(this|me)\b.{0,20}\b(candidate|applicant|immediately|now)\b",
     r"\b(note|message|instruction)s? (to|for) (the )?(ai|llm|model|screening (system|tool)|ats)\b",
     r"\bthis (candidate|applicant) is (the )?(perfect|ideal|best|most qualified)\b",
     r"\b(new|updated) instructions?\s*:",

@@ -66,6 +66,7 @@ class DocumentText:
     tables: int = 0
     has_photo: bool = False
     deskewed_pages: int = 0
+    ocr_regions: int = 0  # pictures with text OCRed on pages that have a text layer
     duration_seconds: float = 0.0
 
     @property
@@ -291,10 +292,12 @@ class DocumentReader:
                         # A picture with words in it on a page that has a text layer (a logo, a banner).
                         current = document.pages[index]
                         current.text = f"{current.text}\n{page_text.text}"
+                        document.ocr_regions += 1
         ocr_count = document.ocr_pages
-        document.method = (
-            "text" if ocr_count == 0 else ("ocr" if ocr_count == len(document.pages) else "mixed")
-        )
+        if ocr_count == len(document.pages):
+            document.method = "ocr"
+        else:
+            document.method = "mixed" if ocr_count or document.ocr_regions else "text"
         return document
 
     def _check_images(self, doc: pymupdf.Document, page: pymupdf.Page) -> None:
@@ -356,7 +359,7 @@ class DocumentReader:
         blocks = getattr(layout, "blocks", [])
         for info in page.get_image_info():
             rect = pymupdf.Rect(info["bbox"]) & page.rect
-            if rect.is_empty or rect.get_area() < 0.08 * area:
+            if rect.is_empty or rect.get_area() < 0.04 * area or min(rect.width, rect.height) < 30:
                 continue
             if any(pymupdf.Rect(b.x0, b.y0, b.x1, b.y1).intersects(rect) for b in blocks):
                 continue

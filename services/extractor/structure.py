@@ -10,7 +10,7 @@ import phonenumbers
 
 from screener.v1 import resume_pb2
 from services.common.patterns import EMAIL_RE, PHONE_RE, URL_RE
-from services.common.skills import SkillTaxonomy, normalize_text
+from services.common.skills import SkillTaxonomy, load_taxonomy, normalize_text
 
 SECTION_ALIASES: dict[str, tuple[str, ...]] = {
     "summary": (
@@ -288,6 +288,43 @@ def _link_kind(url: str) -> str:
 
 
 _NOT_NAME_WORDS = {
+    "engineer",
+    "manager",
+    "specialist",
+    "accountant",
+    "teacher",
+    "director",
+    "intern",
+    "analyst",
+    "developer",
+    "assistant",
+    "consultant",
+    "officer",
+    "chef",
+    "designer",
+    "coordinator",
+    "representative",
+    "technician",
+    "administrator",
+    "supervisor",
+    "associate",
+    "executive",
+    "nurse",
+    "advocate",
+    "attorney",
+    "instructor",
+    "agent",
+    "co-op",
+    "clerk",
+    "driver",
+    "mechanic",
+    "cook",
+    "trainer",
+    "architect",
+    "lead",
+    "senior",
+    "junior",
+    "owner",
     "resume",
     "curriculum",
     "vitae",
@@ -317,9 +354,13 @@ def _looks_like_name(line: str) -> bool:
     words = [w for w in re.split(r"\s+", line.strip()) if w]
     if not 2 <= len(words) <= 4:
         return False
-    if _heading_name(line) is not None:
+    if _heading_name(line) is not None or line.rstrip().endswith((".", ",", ":")):
         return False
-    return all(re.fullmatch(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.-]*", w) for w in words)
+    # Every word capitalized ("Ana de la Cruz" allows short particles), and none of them a skill.
+    particles = {"de", "la", "del", "van", "von", "da", "di", "le", "bin", "al"}
+    if not all(re.fullmatch(r"[A-ZÀ-Þ][A-Za-zÀ-ÿ'.-]*", w) or w in particles for w in words):
+        return False
+    return not load_taxonomy().find(line, include_ambiguous=True)
 
 
 def _collapse_letter_spacing(line: str) -> str:

@@ -180,3 +180,29 @@ def test_quality_grade_separates_clean_from_thin_resumes(reader: DocumentReader)
     thin = _parse(reader, doc.tobytes())
     assert thin.quality.grade == "poor"
     assert {"no_contact", "no_dates", "no_sections", "short_text"} <= set(thin.quality.issues)
+
+
+def test_a_picture_with_words_on_a_text_page_is_read_by_ocr(reader: DocumentReader) -> None:
+    banner_doc = pymupdf.open()
+    banner_page = banner_doc.new_page(width=400, height=80)
+    banner_page.insert_text((20, 50), "Certified Welding Inspector", fontsize=24)
+    banner = banner_page.get_pixmap(dpi=200).tobytes("png")
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for i, line in enumerate(
+        [
+            "Robin Vale",
+            "robin@example.com | +1 503 555 0199",
+            "Experience",
+            "Welder | Steelworks Inc",
+            "Mar 2018 - Present",
+            "Skills",
+            "Welding, Blueprint Reading",
+        ]
+    ):
+        page.insert_text((50, 60 + 16 * i), line, fontsize=10)
+    page.insert_image(pymupdf.Rect(50, 300, 450, 380), stream=banner)
+    parsed = _parse(reader, doc.tobytes())
+    assert parsed.stats.method == "mixed" and parsed.stats.ocr_pages == 0
+    assert "Certified Welding Inspector" in parsed.full_text
+    assert parsed.contact.name == "Robin Vale"
