@@ -53,8 +53,11 @@ def main() -> int:
     )
     args = parser.parse_args()
     if not args.check:
-        shutil.rmtree(ROOT / PACKAGE_DIR, ignore_errors=True)
-        generate(ROOT)
+        # Generate aside, then swap, so an interrupted run never leaves the package half written.
+        with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+            generate(Path(tmp))
+            shutil.rmtree(ROOT / PACKAGE_DIR, ignore_errors=True)
+            shutil.move(str(Path(tmp) / PACKAGE_DIR), str(ROOT / PACKAGE_DIR))
         print(f"generated {PACKAGE_DIR}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:

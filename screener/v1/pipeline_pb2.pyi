@@ -109,22 +109,28 @@ class RankTask(_message.Message):
     REF_FIELD_NUMBER: _builtins.int
     JOB_FIELD_NUMBER: _builtins.int
     RESUME_FIELD_NUMBER: _builtins.int
+    EMBEDDINGS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def ref(self) -> Global___WorkRef: ...
     @_builtins.property
     def job(self) -> _resume_pb2.JobSpec: ...
     @_builtins.property
     def resume(self) -> _resume_pb2.ParsedResume: ...
+    @_builtins.property
+    def embeddings(self) -> _resume_pb2.ResumeEmbeddings:
+        """set when re-scoring after a job edit"""
+
     def __init__(
         self,
         *,
         ref: Global___WorkRef | None = ...,
         job: _resume_pb2.JobSpec | None = ...,
         resume: _resume_pb2.ParsedResume | None = ...,
+        embeddings: _resume_pb2.ResumeEmbeddings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "ref", b"ref", "resume", b"resume"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["embeddings", b"embeddings", "job", b"job", "ref", b"ref", "resume", b"resume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "ref", b"ref", "resume", b"resume"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["embeddings", b"embeddings", "job", b"job", "ref", b"ref", "resume", b"resume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

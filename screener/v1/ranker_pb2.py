@@ -25,17 +25,21 @@ _sym_db = _symbol_database.Default()
 from screener.v1 import resume_pb2 as screener_dot_v1_dot_resume__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18screener/v1/ranker.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"[\n\x0bRankRequest\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.screener.v1.JobSpec\x12)\n\x06resume\x18\x02 \x01(\x0b\x32\x19.screener.v1.ParsedResume\"7\n\x0cRankResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.screener.v1.RankResult2L\n\rRankerService\x12;\n\x04Rank\x12\x18.screener.v1.RankRequest\x1a\x19.screener.v1.RankResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18screener/v1/ranker.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"\x0e\n\x0cStatsRequest\"t\n\rStatsResponse\x12\x1b\n\x13\x65mbeddings_computed\x18\x01 \x01(\x03\x12\x1c\n\x14\x65mbedding_cache_hits\x18\x02 \x01(\x03\x12\x19\n\x11\x65mbeddings_reused\x18\x03 \x01(\x03\x12\r\n\x05model\x18\x04 \x01(\t\"\x8e\x01\n\x0bRankRequest\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.screener.v1.JobSpec\x12)\n\x06resume\x18\x02 \x01(\x0b\x32\x19.screener.v1.ParsedResume\x12\x31\n\nembeddings\x18\x03 \x01(\x0b\x32\x1d.screener.v1.ResumeEmbeddings\"7\n\x0cRankResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.screener.v1.RankResult2\x8f\x01\n\rRankerService\x12;\n\x04Rank\x12\x18.screener.v1.RankRequest\x1a\x19.screener.v1.RankResponse\x12\x41\n\x08GetStats\x12\x19.screener.v1.StatsRequest\x1a\x1a.screener.v1.StatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'screener.v1.ranker_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RANKREQUEST']._serialized_start=67
-  _globals['_RANKREQUEST']._serialized_end=158
-  _globals['_RANKRESPONSE']._serialized_start=160
-  _globals['_RANKRESPONSE']._serialized_end=215
-  _globals['_RANKERSERVICE']._serialized_start=217
-  _globals['_RANKERSERVICE']._serialized_end=293
+  _globals['_STATSREQUEST']._serialized_start=67
+  _globals['_STATSREQUEST']._serialized_end=81
+  _globals['_STATSRESPONSE']._serialized_start=83
+  _globals['_STATSRESPONSE']._serialized_end=199
+  _globals['_RANKREQUEST']._serialized_start=202
+  _globals['_RANKREQUEST']._serialized_end=344
+  _globals['_RANKRESPONSE']._serialized_start=346
+  _globals['_RANKRESPONSE']._serialized_end=401
+  _globals['_RANKERSERVICE']._serialized_start=404
+  _globals['_RANKERSERVICE']._serialized_end=547
 # @@protoc_insertion_point(module_scope)

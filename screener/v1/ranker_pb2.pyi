@@ -18,24 +18,74 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class StatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatsRequest: _TypeAlias = StatsRequest  # noqa: Y015
+
+@_typing.final
+class StatsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMBEDDINGS_COMPUTED_FIELD_NUMBER: _builtins.int
+    EMBEDDING_CACHE_HITS_FIELD_NUMBER: _builtins.int
+    EMBEDDINGS_REUSED_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    embeddings_computed: _builtins.int
+    embedding_cache_hits: _builtins.int
+    embeddings_reused: _builtins.int
+    """passages whose stored embedding came with the request"""
+    model: _builtins.str
+    def __init__(
+        self,
+        *,
+        embeddings_computed: _builtins.int = ...,
+        embedding_cache_hits: _builtins.int = ...,
+        embeddings_reused: _builtins.int = ...,
+        model: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["embedding_cache_hits", b"embedding_cache_hits", "embeddings_computed", b"embeddings_computed", "embeddings_reused", b"embeddings_reused", "model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatsResponse: _TypeAlias = StatsResponse  # noqa: Y015
+
+@_typing.final
 class RankRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     JOB_FIELD_NUMBER: _builtins.int
     RESUME_FIELD_NUMBER: _builtins.int
+    EMBEDDINGS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def job(self) -> _resume_pb2.JobSpec: ...
     @_builtins.property
     def resume(self) -> _resume_pb2.ParsedResume: ...
+    @_builtins.property
+    def embeddings(self) -> _resume_pb2.ResumeEmbeddings:
+        """stored embeddings of this resume, reused when their text is unchanged"""
+
     def __init__(
         self,
         *,
         job: _resume_pb2.JobSpec | None = ...,
         resume: _resume_pb2.ParsedResume | None = ...,
+        embeddings: _resume_pb2.ResumeEmbeddings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "resume", b"resume"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["embeddings", b"embeddings", "job", b"job", "resume", b"resume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "resume", b"resume"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["embeddings", b"embeddings", "job", b"job", "resume", b"resume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

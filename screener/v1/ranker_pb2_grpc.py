@@ -40,6 +40,11 @@ class RankerServiceStub:
                 request_serializer=screener_dot_v1_dot_ranker__pb2.RankRequest.SerializeToString,
                 response_deserializer=screener_dot_v1_dot_ranker__pb2.RankResponse.FromString,
                 _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/screener.v1.RankerService/GetStats',
+                request_serializer=screener_dot_v1_dot_ranker__pb2.StatsRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_ranker__pb2.StatsResponse.FromString,
+                _registered_method=True)
 
 
 class RankerServiceServicer:
@@ -52,6 +57,13 @@ class RankerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStats(self, request, context):
+        """Model usage since the process started: how many texts were embedded and how many came from cache.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RankerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -59,6 +71,11 @@ def add_RankerServiceServicer_to_server(servicer, server):
                     servicer.Rank,
                     request_deserializer=screener_dot_v1_dot_ranker__pb2.RankRequest.FromString,
                     response_serializer=screener_dot_v1_dot_ranker__pb2.RankResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=screener_dot_v1_dot_ranker__pb2.StatsRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_ranker__pb2.StatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +106,33 @@ class RankerService:
             '/screener.v1.RankerService/Rank',
             screener_dot_v1_dot_ranker__pb2.RankRequest.SerializeToString,
             screener_dot_v1_dot_ranker__pb2.RankResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.RankerService/GetStats',
+            screener_dot_v1_dot_ranker__pb2.StatsRequest.SerializeToString,
+            screener_dot_v1_dot_ranker__pb2.StatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

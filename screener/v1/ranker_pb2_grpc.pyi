@@ -34,6 +34,8 @@ class RankerServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> RankerServiceAsyncStub: ...
     Rank: _grpc.UnaryUnaryMultiCallable[_ranker_pb2.RankRequest, _ranker_pb2.RankResponse]
+    GetStats: _grpc.UnaryUnaryMultiCallable[_ranker_pb2.StatsRequest, _ranker_pb2.StatsResponse]
+    """Model usage since the process started: how many texts were embedded and how many came from cache."""
 
 @_typing.type_check_only
 class RankerServiceAsyncStub(RankerServiceStub):
@@ -41,6 +43,8 @@ class RankerServiceAsyncStub(RankerServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Rank: _aio.UnaryUnaryMultiCallable[_ranker_pb2.RankRequest, _ranker_pb2.RankResponse]  # type: ignore[assignment]
+    GetStats: _aio.UnaryUnaryMultiCallable[_ranker_pb2.StatsRequest, _ranker_pb2.StatsResponse]  # type: ignore[assignment]
+    """Model usage since the process started: how many texts were embedded and how many came from cache."""
 
 class RankerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Scores a parsed resume against a job: the canonical ranking."""
@@ -51,5 +55,13 @@ class RankerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ranker_pb2.RankRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ranker_pb2.RankResponse, _abc.Awaitable[_ranker_pb2.RankResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetStats(
+        self,
+        request: _ranker_pb2.StatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ranker_pb2.StatsResponse, _abc.Awaitable[_ranker_pb2.StatsResponse]]:
+        """Model usage since the process started: how many texts were embedded and how many came from cache."""
 
 def add_RankerServiceServicer_to_server(servicer: RankerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

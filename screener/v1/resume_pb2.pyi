@@ -492,16 +492,27 @@ class JobSpec(_message.Message):
     PREFERRED_SKILLS_FIELD_NUMBER: _builtins.int
     MIN_YEARS_EXPERIENCE_FIELD_NUMBER: _builtins.int
     CONTENT_HASH_FIELD_NUMBER: _builtins.int
+    WEIGHTS_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    REQUIRED_EDUCATION_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     title: _builtins.str
     description: _builtins.str
     min_years_experience: _builtins.float
     content_hash: _builtins.str
     """sha256 of the fields above, for caches"""
+    required_education: _builtins.str
+    """high_school, associate, bachelor, master, doctorate; empty = derive or none"""
     @_builtins.property
     def required_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def preferred_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def weights(self) -> Global___ScoringWeights:
+        """unset fields take the defaults"""
+
+    @_builtins.property
+    def rules(self) -> Global___KnockoutRules: ...
     def __init__(
         self,
         *,
@@ -512,14 +523,262 @@ class JobSpec(_message.Message):
         preferred_skills: _abc.Iterable[_builtins.str] | None = ...,
         min_years_experience: _builtins.float = ...,
         content_hash: _builtins.str = ...,
+        weights: Global___ScoringWeights | None = ...,
+        rules: Global___KnockoutRules | None = ...,
+        required_education: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules", "weights", b"weights"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_hash", b"content_hash", "description", b"description", "job_id", b"job_id", "min_years_experience", b"min_years_experience", "preferred_skills", b"preferred_skills", "required_skills", b"required_skills", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_hash", b"content_hash", "description", b"description", "job_id", b"job_id", "min_years_experience", b"min_years_experience", "preferred_skills", b"preferred_skills", "required_education", b"required_education", "required_skills", b"required_skills", "rules", b"rules", "title", b"title", "weights", b"weights"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___JobSpec: _TypeAlias = JobSpec  # noqa: Y015
+
+@_typing.final
+class ScoringWeights(_message.Message):
+    """How much each component counts in final_score; a weight of 0 turns a component off."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEMANTIC_FIELD_NUMBER: _builtins.int
+    LEXICAL_FIELD_NUMBER: _builtins.int
+    SKILLS_FIELD_NUMBER: _builtins.int
+    EXPERIENCE_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    semantic: _builtins.float
+    lexical: _builtins.float
+    skills: _builtins.float
+    experience: _builtins.float
+    title: _builtins.float
+    def __init__(
+        self,
+        *,
+        semantic: _builtins.float | None = ...,
+        lexical: _builtins.float | None = ...,
+        skills: _builtins.float | None = ...,
+        experience: _builtins.float | None = ...,
+        title: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_experience", b"_experience", "_lexical", b"_lexical", "_semantic", b"_semantic", "_skills", b"_skills", "_title", b"_title", "experience", b"experience", "lexical", b"lexical", "semantic", b"semantic", "skills", b"skills", "title", b"title"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_experience", b"_experience", "_lexical", b"_lexical", "_semantic", b"_semantic", "_skills", b"_skills", "_title", b"_title", "experience", b"experience", "lexical", b"lexical", "semantic", b"semantic", "skills", b"skills", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__experience: _TypeAlias = _typing.Literal["experience"]  # noqa: Y015
+    _WhichOneofArgType__experience: _TypeAlias = _typing.Literal["_experience", b"_experience"]  # noqa: Y015
+    _WhichOneofReturnType__lexical: _TypeAlias = _typing.Literal["lexical"]  # noqa: Y015
+    _WhichOneofArgType__lexical: _TypeAlias = _typing.Literal["_lexical", b"_lexical"]  # noqa: Y015
+    _WhichOneofReturnType__semantic: _TypeAlias = _typing.Literal["semantic"]  # noqa: Y015
+    _WhichOneofArgType__semantic: _TypeAlias = _typing.Literal["_semantic", b"_semantic"]  # noqa: Y015
+    _WhichOneofReturnType__skills: _TypeAlias = _typing.Literal["skills"]  # noqa: Y015
+    _WhichOneofArgType__skills: _TypeAlias = _typing.Literal["_skills", b"_skills"]  # noqa: Y015
+    _WhichOneofReturnType__title: _TypeAlias = _typing.Literal["title"]  # noqa: Y015
+    _WhichOneofArgType__title: _TypeAlias = _typing.Literal["_title", b"_title"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__experience) -> _WhichOneofReturnType__experience | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__lexical) -> _WhichOneofReturnType__lexical | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__semantic) -> _WhichOneofReturnType__semantic | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__skills) -> _WhichOneofReturnType__skills | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__title) -> _WhichOneofReturnType__title | None: ...
+
+Global___ScoringWeights: _TypeAlias = ScoringWeights  # noqa: Y015
+
+@_typing.final
+class KnockoutRules(_message.Message):
+    """Severity of each knock-out rule: "hard" fails the screen, "soft" lowers the score, "off" skips it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUIRED_SKILLS_FIELD_NUMBER: _builtins.int
+    MIN_YEARS_FIELD_NUMBER: _builtins.int
+    EDUCATION_FIELD_NUMBER: _builtins.int
+    required_skills: _builtins.str
+    min_years: _builtins.str
+    education: _builtins.str
+    def __init__(
+        self,
+        *,
+        required_skills: _builtins.str = ...,
+        min_years: _builtins.str = ...,
+        education: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["education", b"education", "min_years", b"min_years", "required_skills", b"required_skills"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnockoutRules: _TypeAlias = KnockoutRules  # noqa: Y015
+
+@_typing.final
+class JobUnderstanding(_message.Message):
+    """What the ranker understood of a job: the recruiter's lists win, the rest is derived from the text."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUIRED_SKILLS_FIELD_NUMBER: _builtins.int
+    PREFERRED_SKILLS_FIELD_NUMBER: _builtins.int
+    MIN_YEARS_FIELD_NUMBER: _builtins.int
+    SENIORITY_FIELD_NUMBER: _builtins.int
+    EDUCATION_FIELD_NUMBER: _builtins.int
+    DERIVED_FIELD_NUMBER: _builtins.int
+    min_years: _builtins.float
+    seniority: _builtins.str
+    """intern, junior, mid, senior, lead, manager, director, or empty"""
+    education: _builtins.str
+    @_builtins.property
+    def required_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def preferred_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def derived(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """which of the above were derived from the description"""
+
+    def __init__(
+        self,
+        *,
+        required_skills: _abc.Iterable[_builtins.str] | None = ...,
+        preferred_skills: _abc.Iterable[_builtins.str] | None = ...,
+        min_years: _builtins.float = ...,
+        seniority: _builtins.str = ...,
+        education: _builtins.str = ...,
+        derived: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["derived", b"derived", "education", b"education", "min_years", b"min_years", "preferred_skills", b"preferred_skills", "required_skills", b"required_skills", "seniority", b"seniority"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JobUnderstanding: _TypeAlias = JobUnderstanding  # noqa: Y015
+
+@_typing.final
+class SkillMatch(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SKILL_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    MATCHED_FIELD_NUMBER: _builtins.int
+    HOW_FIELD_NUMBER: _builtins.int
+    WHERE_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    SIMILARITY_FIELD_NUMBER: _builtins.int
+    skill: _builtins.str
+    required: _builtins.bool
+    matched: _builtins.bool
+    how: _builtins.str
+    """exact, semantic or missing"""
+    where: _builtins.str
+    """skills, experience, summary, projects, text"""
+    evidence: _builtins.str
+    """the resume's words"""
+    similarity: _builtins.float
+    def __init__(
+        self,
+        *,
+        skill: _builtins.str = ...,
+        required: _builtins.bool = ...,
+        matched: _builtins.bool = ...,
+        how: _builtins.str = ...,
+        where: _builtins.str = ...,
+        evidence: _builtins.str = ...,
+        similarity: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "how", b"how", "matched", b"matched", "required", b"required", "similarity", b"similarity", "skill", b"skill", "where", b"where"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SkillMatch: _TypeAlias = SkillMatch  # noqa: Y015
+
+@_typing.final
+class RuleResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_FIELD_NUMBER: _builtins.int
+    PASSED_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    rule: _builtins.str
+    """required_skills, min_years, education"""
+    passed: _builtins.bool
+    severity: _builtins.str
+    """hard or soft"""
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        rule: _builtins.str = ...,
+        passed: _builtins.bool = ...,
+        severity: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "passed", b"passed", "rule", b"rule", "severity", b"severity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleResult: _TypeAlias = RuleResult  # noqa: Y015
+
+@_typing.final
+class PassageEmbedding(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
+    TEXT_HASH_FIELD_NUMBER: _builtins.int
+    VECTOR_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    index: _builtins.int
+    text_hash: _builtins.str
+    @_builtins.property
+    def vector(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        index: _builtins.int = ...,
+        text_hash: _builtins.str = ...,
+        vector: _abc.Iterable[_builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "kind", b"kind", "text_hash", b"text_hash", "vector", b"vector"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PassageEmbedding: _TypeAlias = PassageEmbedding  # noqa: Y015
+
+@_typing.final
+class ResumeEmbeddings(_message.Message):
+    """A resume's embeddings, stored by the gateway so a job edit re-scores without embedding resumes again."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    PASSAGES_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    @_builtins.property
+    def passages(self) -> _containers.RepeatedCompositeFieldContainer[Global___PassageEmbedding]: ...
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        passages: _abc.Iterable[Global___PassageEmbedding] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "passages", b"passages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResumeEmbeddings: _TypeAlias = ResumeEmbeddings  # noqa: Y015
 
 @_typing.final
 class ScoreComponents(_message.Message):
@@ -530,6 +789,7 @@ class ScoreComponents(_message.Message):
     EXPERIENCE_FIELD_NUMBER: _builtins.int
     LEXICAL_FIELD_NUMBER: _builtins.int
     TITLE_FIELD_NUMBER: _builtins.int
+    SOFT_PENALTY_FIELD_NUMBER: _builtins.int
     semantic: _builtins.float
     """0..1"""
     skills: _builtins.float
@@ -540,6 +800,8 @@ class ScoreComponents(_message.Message):
     """0..1"""
     title: _builtins.float
     """0..1"""
+    soft_penalty: _builtins.float
+    """multiplier applied for failed soft rules (1 = none)"""
     def __init__(
         self,
         *,
@@ -548,10 +810,11 @@ class ScoreComponents(_message.Message):
         experience: _builtins.float = ...,
         lexical: _builtins.float = ...,
         title: _builtins.float = ...,
+        soft_penalty: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["experience", b"experience", "lexical", b"lexical", "semantic", b"semantic", "skills", b"skills", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["experience", b"experience", "lexical", b"lexical", "semantic", b"semantic", "skills", b"skills", "soft_penalty", b"soft_penalty", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -604,6 +867,12 @@ class RankResult(_message.Message):
     ITEMS_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     SCORER_VERSION_FIELD_NUMBER: _builtins.int
+    SKILL_MATCHES_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    WEIGHTS_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    JOB_FIELD_NUMBER: _builtins.int
+    EMBEDDINGS_FIELD_NUMBER: _builtins.int
     final_score: _builtins.float
     """0..100"""
     passed: _builtins.bool
@@ -624,6 +893,24 @@ class RankResult(_message.Message):
     def missing_preferred(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemRelevance]: ...
+    @_builtins.property
+    def skill_matches(self) -> _containers.RepeatedCompositeFieldContainer[Global___SkillMatch]: ...
+    @_builtins.property
+    def rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleResult]: ...
+    @_builtins.property
+    def weights(self) -> Global___ScoringWeights:
+        """the weights actually used"""
+
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the resume lines that matched the job best"""
+
+    @_builtins.property
+    def job(self) -> Global___JobUnderstanding: ...
+    @_builtins.property
+    def embeddings(self) -> Global___ResumeEmbeddings:
+        """for the gateway to store; not shown to users"""
+
     def __init__(
         self,
         *,
@@ -639,10 +926,16 @@ class RankResult(_message.Message):
         items: _abc.Iterable[Global___ItemRelevance] | None = ...,
         model: _builtins.str = ...,
         scorer_version: _builtins.str = ...,
+        skill_matches: _abc.Iterable[Global___SkillMatch] | None = ...,
+        rules: _abc.Iterable[Global___RuleResult] | None = ...,
+        weights: Global___ScoringWeights | None = ...,
+        evidence: _abc.Iterable[_builtins.str] | None = ...,
+        job: Global___JobUnderstanding | None = ...,
+        embeddings: Global___ResumeEmbeddings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["components", b"components"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "job", b"job", "weights", b"weights"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "explanation", b"explanation", "final_score", b"final_score", "items", b"items", "matched_preferred", b"matched_preferred", "matched_required", b"matched_required", "missing_preferred", b"missing_preferred", "missing_required", b"missing_required", "model", b"model", "passed", b"passed", "reasons", b"reasons", "scorer_version", b"scorer_version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "evidence", b"evidence", "explanation", b"explanation", "final_score", b"final_score", "items", b"items", "job", b"job", "matched_preferred", b"matched_preferred", "matched_required", b"matched_required", "missing_preferred", b"missing_preferred", "missing_required", b"missing_required", "model", b"model", "passed", b"passed", "reasons", b"reasons", "rules", b"rules", "scorer_version", b"scorer_version", "skill_matches", b"skill_matches", "weights", b"weights"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

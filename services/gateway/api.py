@@ -28,7 +28,7 @@ from services.common.redaction import redact
 from services.gateway import schemas
 from services.gateway.auth import AuthService, TokenPair
 from services.gateway.models import Batch, Job, Resume
-from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash, to_dict
+from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash, job_spec, to_dict
 from services.gateway.repository import Repository
 
 
@@ -220,6 +220,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
             preferred_skills=preferred,
             min_years_experience=body.min_years_experience,
             blind_screening=body.blind_screening,
+            weights=body.weights.model_dump(exclude_none=True),
+            rules=body.rules.model_dump(exclude_none=True),
+            required_education=body.required_education,
             content_hash=job_content_hash(
                 body.title, body.description, required, preferred, body.min_years_experience
             ),
@@ -231,6 +234,39 @@ def create_app(ctx: ApiContext) -> FastAPI:
         await r.session.flush()
         await r.session.refresh(job)
         return job_out(job)
+
+    @app.patch("/api/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"])
+    async def update_job(
+        job_id: uuid.UUID, body: schemas.JobUpdate, user_id: UserId, r: Repo
+    ) -> schemas.JobOut:
+        """Edit a job; when anything that scores changes, every processed resume is re-scored (202-style:
+        the returned rescore_batch_id reports progress) from stored data, without re-extraction."""
+        job = await r.job_for_owner(job_id, user_id, lock=True)
+        if job is None:
+            raise NotFound("job not found")
+        changes = body.model_dump(exclude_unset=True)
+        if "weights" in changes:
+            changes["weights"] = body.weights.model_dump(exclude_none=True) if body.weights else {}
+        if "rules" in changes:
+            changes["rules"] = body.rules.model_dump(exclude_none=True) if body.rules else {}
+        for list_field in ("required_skills", "preferred_skills"):
+            if changes.get(list_field) is not None:
+                changes[list_field] = [s.strip() for s in changes[list_field] if s.strip()]
+        before = job_spec(job).SerializeToString(deterministic=True), job.blind_screening
+        for name, value in changes.items():
+            if value is not None:
+                setattr(job, name, value)
+        job.content_hash = job_content_hash(
+            job.title, job.description, job.required_skills, job.preferred_skills, job.min_years_experience
+        )
+        batch = None
+        if (job_spec(job).SerializeToString(deterministic=True), job.blind_screening) != before:
+            batch = await ctx.pipeline.rescore_job(r, job)
+        await r.session.flush()
+        await r.session.refresh(job)
+        out = job_out(job)
+        out.rescore_batch_id = batch.id if batch else None
+        return out
 
     @app.get("/api/jobs", response_model=schemas.JobList, tags=["jobs"])
     async def list_jobs(user_id: UserId, r: Repo) -> schemas.JobList:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -82,6 +83,10 @@ class Job(Base):
     min_years_experience: Mapped[float] = mapped_column(Float, default=0.0)
     # Blind screening: names, contact details and other personal markers are masked before ranking.
     blind_screening: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Per-job scoring: component weights, knock-out rule severities, required education level.
+    weights: Mapped[dict[str, float]] = mapped_column(JsonType, default=dict, server_default="{}")
+    rules: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict, server_default="{}")
+    required_education: Mapped[str] = mapped_column(String(32), default="", server_default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     # Denormalized counters, moved in the same transaction as each resume transition.
     total_resumes: Mapped[int] = mapped_column(Integer, default=0)
@@ -137,5 +142,7 @@ class Resume(Base):
     analysis_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     stage_seconds: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # The ranker's embeddings of this resume (a serialized ResumeEmbeddings), for re-scoring on job edits.
+    embeddings: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

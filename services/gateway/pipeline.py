@@ -65,6 +65,9 @@ def job_spec(job: Job) -> resume_pb2.JobSpec:
         preferred_skills=job.preferred_skills,
         min_years_experience=job.min_years_experience,
         content_hash=job.content_hash,
+        weights=resume_pb2.ScoringWeights(**(job.weights or {})),
+        rules=resume_pb2.KnockoutRules(**(job.rules or {})),
+        required_education=job.required_education or "",
     )
 
 
@@ -208,6 +211,50 @@ class PipelineService:
         )
         return batch
 
+    async def rescore_job(self, repo: Repository, job: Job) -> Batch | None:
+        """Score every processed resume of a job again after an edit, from stored parse and embeddings.
+
+        Resumes still being ranked are included too, so no result computed from the old job lands.
+        """
+        resumes = await repo.resumes_to_rescore(job.id)
+        if not resumes:
+            return None
+        batch = Batch(
+            job_id=job.id, owner_id=job.owner_id, total=len(resumes), completed=0, failed=0, status="running"
+        )
+        repo.add(batch)
+        await repo.session.flush()
+        completed_back = sum(1 for r in resumes if r.status == "completed")
+        spec = job_spec(job)
+        tasks = []
+        for resume in resumes:
+            resume.status, resume.batch_id, resume.run_id = "ranking", batch.id, uuid.uuid4()
+            resume.updated_at = datetime.now(UTC)
+            parsed = ParseDict(resume.parsed or {}, resume_pb2.ParsedResume(), ignore_unknown_fields=True)
+            task = pipeline_pb2.RankTask(
+                ref=pipeline_pb2.WorkRef(
+                    resume_id=str(resume.id),
+                    job_id=str(job.id),
+                    batch_id=str(batch.id),
+                    run_id=str(resume.run_id),
+                ),
+                job=spec,
+                resume=for_scoring(job, parsed),
+            )
+            if resume.embeddings:
+                task.embeddings.ParseFromString(resume.embeddings)
+            tasks.append((task, f"{resume.run_id}:rank"))
+        if completed_back:
+            await repo.move_job_counters(job.id, completed=-completed_back)
+        await repo.session.flush()
+        await asyncio.gather(
+            *(
+                screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, t.SerializeToString(), msg_id)
+                for t, msg_id in tasks
+            )
+        )
+        return batch
+
     async def request_analysis(self, repo: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> Resume:
         resume = await repo.resume_for_owner(resume_id, owner_id, lock=True)
         if resume is None:
@@ -283,7 +330,12 @@ class PipelineService:
         if outcome == "ranked":
             if resume.status != "ranking":
                 return "ignored: not ranking"
-            result = event.ranked
+            result = resume_pb2.RankResult()
+            result.CopyFrom(event.ranked)
+            if result.HasField("embeddings"):
+                # Kept apart: the embeddings let a job edit re-score without embedding the resume again.
+                resume.embeddings = result.embeddings.SerializeToString()
+                result.ClearField("embeddings")
             resume.ranking = to_dict(result)
             resume.final_score = result.final_score
             resume.passed = result.passed

@@ -106,6 +106,19 @@ class Repository:
         result = await self.session.scalars(query.order_by(Resume.created_at, Resume.id).with_for_update())
         return list(result)
 
+    async def resumes_to_rescore(self, job_id: uuid.UUID) -> list[Resume]:
+        result = await self.session.scalars(
+            select(Resume)
+            .where(
+                Resume.job_id == job_id,
+                Resume.status.in_(("completed", "ranking")),
+                Resume.parsed.is_not(None),
+            )
+            .order_by(Resume.created_at, Resume.id)
+            .with_for_update()
+        )
+        return list(result)
+
     async def rank_of(self, resume: Resume) -> int | None:
         if resume.final_score is None:
             return None

@@ -43,15 +43,54 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
+class Weights(BaseModel):
+    """Relative weight of each score component; omitted ones keep their defaults, 0 turns one off."""
+
+    semantic: float | None = Field(default=None, ge=0, le=10)
+    lexical: float | None = Field(default=None, ge=0, le=10)
+    skills: float | None = Field(default=None, ge=0, le=10)
+    experience: float | None = Field(default=None, ge=0, le=10)
+    title: float | None = Field(default=None, ge=0, le=10)
+
+
+RuleSeverity = Literal["hard", "soft", "off"]
+
+
+class Rules(BaseModel):
+    """Knock-out rules: hard fails the screen, soft lowers the score, off skips the rule."""
+
+    required_skills: RuleSeverity | None = None
+    min_years: RuleSeverity | None = None
+    education: RuleSeverity | None = None
+
+
+Education = Literal["", "high_school", "associate", "bachelor", "master", "doctorate"]
+
+
 class JobCreate(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=50_000)
     required_skills: list[str] = Field(default_factory=list, max_length=100)
     preferred_skills: list[str] = Field(default_factory=list, max_length=100)
     min_years_experience: float = Field(default=0, ge=0, le=60)
-    blind_screening: bool = Field(
-        default=False, description="mask personal details before ranking and analysis"
-    )
+    blind_screening: bool = Field(default=False, description="mask personal details before ranking")
+    weights: Weights = Field(default_factory=Weights)
+    rules: Rules = Field(default_factory=Rules)
+    required_education: Education = ""
+
+
+class JobUpdate(BaseModel):
+    """Fields to change; a change to anything that scores re-scores every processed resume of the job."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=50_000)
+    required_skills: list[str] | None = Field(default=None, max_length=100)
+    preferred_skills: list[str] | None = Field(default=None, max_length=100)
+    min_years_experience: float | None = Field(default=None, ge=0, le=60)
+    blind_screening: bool | None = None
+    weights: Weights | None = None
+    rules: Rules | None = None
+    required_education: Education | None = None
 
 
 class JobOut(BaseModel):
@@ -62,6 +101,10 @@ class JobOut(BaseModel):
     preferred_skills: list[str]
     min_years_experience: float
     blind_screening: bool
+    weights: dict[str, float]
+    rules: dict[str, str]
+    required_education: str
+    rescore_batch_id: uuid.UUID | None = None
     total_resumes: int
     completed_resumes: int
     failed_resumes: int

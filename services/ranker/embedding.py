@@ -48,35 +48,49 @@ class Embedder:
         self._lock = threading.Lock()
         self.computed = 0
         self.cache_hits = 0
+        self.reused = 0
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-length embeddings, one row per text; repeated texts come from the cache."""
-        keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    def embed(self, texts: list[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Unit-length embeddings, one row per text.
+
+        A text is embedded at most once per process (cache by content hash), and not at all when
+        `known` (stored embeddings, by the same hash) already has it. Values are rounded to 5
+        decimals so scores do not depend on how texts happened to be batched together.
+        """
+        keys = [text_hash(text) for text in texts]
         result: list[np.ndarray | None] = []
         missing: dict[str, str] = {}
         with self._lock:
             for key, text in zip(keys, texts, strict=True):
-                vector = self._cache.get(key)
+                vector = known.get(key) if known else None
                 if vector is not None:
-                    self._cache.move_to_end(key)
-                    self.cache_hits += 1
+                    self.reused += 1
                 else:
-                    missing[key] = text
+                    vector = self._cache.get(key)
+                    if vector is not None:
+                        self._cache.move_to_end(key)
+                        self.cache_hits += 1
+                    elif key not in missing:
+                        missing[key] = text
                 result.append(vector)
+        fresh: dict[str, np.ndarray] = {}
         if missing:
             vectors = self.model.encode(
                 list(missing.values()), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
             )
+            vectors = np.round(vectors.astype(np.float32), 5)
+            fresh = dict(zip(missing, vectors, strict=True))
             with self._lock:
                 self.computed += len(missing)
-                for key, vector in zip(missing, vectors, strict=True):
+                for key, vector in fresh.items():
                     self._cache[key] = vector
                     if len(self._cache) > self._cache_size:
                         self._cache.popitem(last=False)
-            fresh = dict(zip(missing, vectors, strict=True))
-            result = [
-                fresh[key] if vector is None else vector for key, vector in zip(keys, result, strict=True)
-            ]
-        if not result:
+        rows = [fresh[key] if vector is None else vector for key, vector in zip(keys, result, strict=True)]
+        if not rows:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([np.asarray(v, dtype=np.float32) for v in result])
+        return np.vstack([np.asarray(v, dtype=np.float32) for v in rows])
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,14 +1,16 @@
-"""The ranking: a deterministic hybrid score with a pass/fail pre-filter and reasons.
+"""The ranking: a deterministic hybrid score, knock-out rules with reasons, per-item relevance.
 
-final_score (0..100) = weighted sum of
-  semantic   - embedding similarity between the job and each part of the resume (headline and
-               summary, every experience entry, every project, the skills list), so the whole resume
-               is read rather than its first 256 word pieces;
-  skills     - coverage of required skills (weighted 3:1 over preferred ones) after taxonomy
-               normalization;
-  experience - total years (merged date ranges) against the job's minimum;
-  lexical    - how many of the job's content words the resume uses.
-The same input always gives the same output: no sampling, no clocks, no randomness.
+final_score (0..100) is the weighted mean of five components, each 0..1:
+  semantic   - MiniLM similarity between the job and every part of the resume embedded on its own
+               (headline and summary, each experience entry, each project, the skills), so the whole
+               resume is read, not its first 256 word pieces; best part and mean of the top three;
+  lexical    - the job's specific words in the resume, TF-IDF with background IDF (services.ranker.lexical);
+  skills     - coverage of the required skills (3/4) and preferred skills (1/4), each matched exactly
+               after taxonomy normalization, or semantically when a resume phrase is close enough;
+  experience - total years (merged date ranges) against the job's minimum, and seniority;
+  title      - the job title against the resume's own title line, headline and most recent job titles.
+Failed soft rules multiply the score by 0.9 each; failed hard rules fail the screen with their reason.
+The same input always gives the same output.
 """
 
 from __future__ import annotations
@@ -20,272 +22,406 @@ import numpy as np
 
 from screener.v1 import resume_pb2
 from services.common.skills import SkillTaxonomy, normalize_text
-from services.ranker.embedding import Embedder
-
-SCORER_VERSION = "hybrid-1"
-
-_STOPWORDS = set(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "as",
-        "at",
-        "by",
-        "from",
-        "is",
-        "are",
-        "be",
-        "we",
-        "you",
-        "our",
-        "your",
-        "will",
-        "this",
-        "that",
-        "it",
-        "its",
-        "who",
-        "what",
-        "how",
-        "their",
-        "they",
-        "them",
-        "us",
-        "has",
-        "have",
-        "had",
-        "was",
-        "were",
-        "can",
-        "may",
-        "must",
-        "should",
-        "would",
-        "about",
-        "into",
-        "over",
-        "such",
-        "other",
-        "more",
-        "most",
-        "some",
-        "any",
-        "all",
-        "each",
-        "both",
-        "than",
-        "then",
-        "also",
-        "not",
-        "no",
-        "experience",
-        "years",
-        "year",
-        "work",
-        "working",
-        "team",
-        "role",
-        "job",
-        "candidate",
-        "strong",
-        "ability",
-        "skills",
-        "skill",
-        "including",
-        "include",
-        "new",
-        "using",
-        "use",
-        "based",
-        "within",
-        "across",
-    ]
+from services.ranker.embedding import Embedder, text_hash
+from services.ranker.job_understanding import (
+    EDUCATION_LEVELS,
+    SENIORITY_RANK,
+    education_level,
+    seniority_of,
+    understand,
 )
+from services.ranker.lexical import LexicalScorer, terms
+
+SCORER_VERSION = "hybrid-2"
+DEFAULT_WEIGHTS = {"semantic": 0.50, "lexical": 0.14, "skills": 0.10, "experience": 0.03, "title": 0.30}
+DEFAULT_RULES = {"required_skills": "hard", "min_years": "hard", "education": "hard"}
+SEMANTIC_SKILL_THRESHOLD = 0.6  # MiniLM: unrelated short phrases sit below 0.35, close ones above 0.6
+SOFT_PENALTY = 0.9
 
 
-@dataclass(frozen=True)
-class Weights:
-    semantic: float = 0.45
-    skills: float = 0.30
-    experience: float = 0.15
-    lexical: float = 0.10
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z][a-z0-9+#.]{2,}", normalize_text(text)) if w not in _STOPWORDS}
-
-
-def _scale(cosine: float, low: float = 0.15, high: float = 0.70) -> float:
-    """Map a MiniLM cosine to 0..1: unrelated texts sit near 0.1, close paraphrases above 0.7."""
+def _scale(cosine: float, low: float, high: float) -> float:
     return float(min(1.0, max(0.0, (cosine - low) / (high - low))))
 
 
-def resume_passages(resume: resume_pb2.ParsedResume) -> list[tuple[str, int, str, str]]:
-    """(kind, index, label, text) for every part of the resume that is embedded on its own."""
-    passages: list[tuple[str, int, str, str]] = []
+@dataclass(frozen=True)
+class Passage:
+    kind: str  # summary, experience, project, skills, text
+    index: int
+    label: str
+    text: str
+
+
+def resume_passages(resume: resume_pb2.ParsedResume) -> list[Passage]:
+    """Every part of the resume that is embedded on its own (MiniLM reads 256 word pieces at most)."""
+    # The whole resume first (the model reads its first 256 word pieces), then each part on its own.
+    passages: list[Passage] = [Passage("document", 0, "whole resume", resume.full_text[:2000] or " ")]
     intro = " ".join(p for p in (resume.headline, resume.summary) if p)
     if intro:
-        passages.append(("summary", 0, "summary", intro))
+        passages.append(Passage("summary", 0, "summary", intro[:1500]))
     for i, entry in enumerate(resume.experience):
         label = " at ".join(p for p in (entry.title, entry.company) if p) or f"experience {i + 1}"
         text = entry.text or " ".join([entry.title, entry.company, *entry.bullets])
-        passages.append(("experience", i, label, text))
+        passages.append(Passage("experience", i, label, text[:1500]))
     for i, project in enumerate(resume.projects):
         text = f"{project.name}: {project.description} {' '.join(project.technologies)}"
-        passages.append(("project", i, project.name or f"project {i + 1}", text))
+        passages.append(Passage("project", i, project.name or f"project {i + 1}", text[:1500]))
     if resume.skills:
-        passages.append(("skills", 0, "skills", "Skills: " + ", ".join(s.name for s in resume.skills)))
-    if not resume.experience and not resume.projects:
-        # Unstructured text: read all of it in windows of about 150 words.
+        passages.append(
+            Passage("skills", 0, "skills", "Skills: " + ", ".join(s.name for s in resume.skills[:60]))
+        )
+    covered = sum(len(p.text) for p in passages[1:])
+    if covered < 0.5 * len(resume.full_text):
+        # Much of the resume sits outside recognised sections: read all of it in windows of ~150 words.
         words = resume.full_text.split()
-        for start in range(0, len(words), 150):
-            passages.append(("text", start // 150, "text", " ".join(words[start : start + 150])))
+        for start in range(0, min(len(words), 3000), 150):
+            passages.append(Passage("text", start // 150, "text", " ".join(words[start : start + 150])))
     return passages
 
 
-def job_text(job: resume_pb2.JobSpec) -> str:
+def resume_phrases(resume: resume_pb2.ParsedResume) -> list[str]:
+    """Short phrases a job skill can be matched against by meaning: skills, skill-list items, titles."""
+    phrases: list[str] = []
+    for skill in resume.skills:
+        phrases.extend([skill.name, skill.raw])
+    for item in re.split(r"[,;|•\n]", resume.sections.get("skills", "")):
+        if 2 <= len(item.strip()) <= 40:
+            phrases.append(item.strip())
+    phrases.extend(e.title for e in resume.experience if e.title)
+    seen: dict[str, str] = {}
+    for phrase in phrases:
+        seen.setdefault(normalize_text(phrase), phrase)
+    return list(seen.values())[:80]
+
+
+def job_text(job: resume_pb2.JobSpec, understanding: resume_pb2.JobUnderstanding) -> str:
     parts = [job.title, job.description]
-    if job.required_skills:
-        parts.append("Required: " + ", ".join(job.required_skills))
-    if job.preferred_skills:
-        parts.append("Preferred: " + ", ".join(job.preferred_skills))
+    if understanding.required_skills:
+        parts.append("Required: " + ", ".join(understanding.required_skills))
+    if understanding.preferred_skills:
+        parts.append("Preferred: " + ", ".join(understanding.preferred_skills))
     return "\n".join(p for p in parts if p)
+
+
+def job_requirements(job: resume_pb2.JobSpec, understanding: resume_pb2.JobUnderstanding) -> list[str]:
+    """The job's requirements one by one: each sentence or clause of the description and each skill."""
+    clauses = [
+        c.strip()
+        for c in re.split(r"(?<=[.;:!?])\s+|\n+|,\s+(?=[a-z])", job.description)
+        if len(c.strip()) > 3
+    ]
+    return list(
+        dict.fromkeys(
+            clauses[:30] + list(understanding.required_skills) + list(understanding.preferred_skills)
+        )
+    )
+
+
+def _weights(job: resume_pb2.JobSpec) -> dict[str, float]:
+    weights = dict(DEFAULT_WEIGHTS)
+    for name in weights:
+        if job.weights.HasField(name):  # type: ignore[arg-type]
+            weights[name] = max(0.0, getattr(job.weights, name))
+    return weights
+
+
+def _rules(job: resume_pb2.JobSpec) -> dict[str, str]:
+    rules = dict(DEFAULT_RULES)
+    for name in rules:
+        value = getattr(job.rules, name)
+        if value in ("hard", "soft", "off"):
+            rules[name] = value
+    return rules
+
+
+def _where(resume: resume_pb2.ParsedResume, needle: str) -> tuple[str, str]:
+    """The section and line in which a skill phrase appears."""
+    pattern = re.compile(rf"(?<![a-z0-9+#]){re.escape(normalize_text(needle))}(?![a-z0-9+#])")
+    for section in ("skills", "experience", "summary", "projects", "certifications", "education"):
+        for line in resume.sections.get(section, "").splitlines():
+            if pattern.search(normalize_text(line)):
+                return section, line.strip()[:200]
+    for line in resume.full_text.splitlines():
+        if pattern.search(normalize_text(line)):
+            return "text", line.strip()[:200]
+    return "", ""
 
 
 class Scorer:
     """Scores one parsed resume against one job."""
 
-    def __init__(self, embedder: Embedder, taxonomy: SkillTaxonomy, weights: Weights | None = None) -> None:
+    def __init__(self, embedder: Embedder, taxonomy: SkillTaxonomy) -> None:
         self.embedder = embedder
         self.taxonomy = taxonomy
-        self.weights = weights or Weights()
 
-    def _resume_skills(self, resume: resume_pb2.ParsedResume) -> set[str]:
-        names = {normalize_text(s.name) for s in resume.skills}
-        names |= {normalize_text(hit.name) for hit in self.taxonomy.find(resume.full_text)}
-        return names
-
-    def _has_skill(self, skill: str, resume_skills: set[str], resume_text: str) -> bool:
-        canonical = normalize_text(self.taxonomy.canonical_name(skill))
-        if canonical in resume_skills:
-            return True
-        # A skill outside the taxonomy counts when the resume names it literally.
-        pattern = rf"(?<![a-z0-9+#]){re.escape(normalize_text(skill))}(?![a-z0-9+#])"
-        return re.search(pattern, resume_text) is not None
-
-    def rank(self, job: resume_pb2.JobSpec, resume: resume_pb2.ParsedResume) -> resume_pb2.RankResult:
-        result = resume_pb2.RankResult(model=self.embedder.model_name, scorer_version=SCORER_VERSION)
-        resume_text = normalize_text(resume.full_text)
-
-        # Semantic similarity over every passage; the job is embedded once and cached.
-        passages = resume_passages(resume) or [("text", 0, "text", resume.full_text[:2000] or " ")]
-        vectors = self.embedder.embed([job_text(job), *[p[3] for p in passages]])
-        similarities = vectors[1:] @ vectors[0]
-        top = np.sort(similarities)[::-1][:3]
-        semantic = _scale(float(0.6 * top[0] + 0.4 * top.mean()))
-        for (kind, index, label, _), similarity in zip(passages, similarities, strict=True):
-            if kind in ("experience", "project"):
-                result.items.add(
-                    kind=kind, index=index, label=label, score=round(100 * _scale(float(similarity)), 1)
-                )
-
-        # Skill coverage.
-        resume_skills = self._resume_skills(resume)
-        for skill in job.required_skills:
-            name = self.taxonomy.canonical_name(skill)
-            target = (
-                result.matched_required
-                if self._has_skill(skill, resume_skills, resume_text)
-                else result.missing_required
-            )
-            target.append(name)
-        for skill in job.preferred_skills:
-            name = self.taxonomy.canonical_name(skill)
-            target = (
-                result.matched_preferred
-                if self._has_skill(skill, resume_skills, resume_text)
-                else result.missing_preferred
-            )
-            target.append(name)
-        required_cov = len(result.matched_required) / len(job.required_skills) if job.required_skills else 1.0
-        preferred_cov = (
-            len(result.matched_preferred) / len(job.preferred_skills) if job.preferred_skills else None
+    def rank(
+        self,
+        job: resume_pb2.JobSpec,
+        resume: resume_pb2.ParsedResume,
+        stored: resume_pb2.ResumeEmbeddings | None = None,
+    ) -> resume_pb2.RankResult:
+        understanding = understand(job, self.taxonomy)
+        weights = _weights(job)
+        rules = _rules(job)
+        result = resume_pb2.RankResult(
+            model=self.embedder.model_name, scorer_version=SCORER_VERSION, job=understanding
         )
-        skills = required_cov if preferred_cov is None else 0.75 * required_cov + 0.25 * preferred_cov
+        result.weights.CopyFrom(resume_pb2.ScoringWeights(**weights))
 
-        # Experience fit: full marks at the minimum, partial below it.
-        years = resume.total_years_experience
-        if job.min_years_experience > 0:
-            experience = min(1.0, years / job.min_years_experience)
+        # Embeddings: the resume's passages, titles and phrases (stored ones reused), the job's texts.
+        passages = resume_passages(resume)
+        phrases = resume_phrases(resume)
+        first_line = next((line.strip() for line in resume.full_text.splitlines() if line.strip()), "")
+        titles = [
+            t
+            for t in dict.fromkeys([resume.headline, first_line, *(e.title for e in resume.experience[:3])])
+            if t
+        ]
+        known = {}
+        if stored is not None and stored.model == self.embedder.model_name:
+            known = {p.text_hash: np.asarray(p.vector, dtype=np.float32) for p in stored.passages}
+        resume_items = (
+            [(p.kind, p.index, p.text) for p in passages]
+            + [("title", i, t) for i, t in enumerate(titles)]
+            + [("phrase", i, t) for i, t in enumerate(phrases)]
+        )
+        resume_vectors = self.embedder.embed([text for _, _, text in resume_items], known=known)
+        passage_vectors = resume_vectors[: len(passages)]
+        title_vectors = resume_vectors[len(passages) : len(passages) + len(titles)]
+        phrase_vectors = resume_vectors[len(passages) + len(titles) :]
+        job_skills = list(understanding.required_skills) + list(understanding.preferred_skills)
+        requirements = job_requirements(job, understanding)
+        job_vectors = self.embedder.embed(
+            [job_text(job, understanding), job.title or job.description[:200], *job_skills, *requirements]
+        )
+        job_vector, title_vector = job_vectors[0], job_vectors[1]
+        skill_vectors = job_vectors[2 : 2 + len(job_skills)]
+        requirement_vectors = job_vectors[2 + len(job_skills) :]
+        result.embeddings.model = self.embedder.model_name
+        for (kind, index, text), vector in zip(resume_items, resume_vectors, strict=True):
+            result.embeddings.passages.add(
+                kind=kind, index=index, text_hash=text_hash(text), vector=vector.tolist()
+            )
+
+        # Semantic: how the whole resume and its best part match the job, and how well each of the
+        # job's requirements is met somewhere in the resume (weighted 1:3).
+        similarities = passage_vectors @ job_vector
+        whole = float(similarities[0]) if passages[0].kind == "document" else float(similarities.max())
+        overall = (0.5 * whole + float(similarities.max())) / 1.5
+        if len(requirement_vectors):
+            evidence_vectors = np.vstack([passage_vectors, title_vectors]) if len(titles) else passage_vectors
+            coverage = float((requirement_vectors @ evidence_vectors.T).max(axis=1).mean())
         else:
-            experience = min(1.0, 0.5 + years / 10.0)
+            coverage = overall
+        semantic = _scale(0.4 * overall + 0.6 * coverage, 0.10, 0.70)
 
-        job_words = _content_words(job_text(job))
-        lexical = len(job_words & _content_words(resume.full_text)) / len(job_words) if job_words else 0.0
+        # Lexical: the job's specific words in the resume.
+        lexical_scorer = LexicalScorer(job_text(job, understanding), job.title)
+        lexical = lexical_scorer.score(resume.full_text)
 
-        w = self.weights
-        total = w.semantic + w.skills + w.experience + w.lexical
-        final = (
-            100.0
-            * (w.semantic * semantic + w.skills * skills + w.experience * experience + w.lexical * lexical)
-            / total
-        )
+        # Title: the job title against the resume's first line (usually the candidate's own title),
+        # weighted 2:1 over the best of the headline and the latest three job titles; then seniority.
+        title_fit = 0.0
+        if titles and (job.title or "").strip():
+            title_sims = title_vectors @ title_vector
+            first = (
+                float(title_sims[titles.index(first_line)]) if first_line in titles else float(title_sims[0])
+            )
+            title_fit = _scale((0.5 * float(title_sims.max()) + first) / 1.5, 0.10, 0.90)
+        resume_level = seniority_of(titles[0]) if titles else ""
+        if not resume_level:
+            years_now = resume.total_years_experience
+            resume_level = "junior" if years_now < 2 else "mid" if years_now < 5 else "senior"
+        seniority_fit = 1.0
+        if understanding.seniority:
+            gap = abs(SENIORITY_RANK.get(understanding.seniority, 2) - SENIORITY_RANK.get(resume_level, 2))
+            seniority_fit = max(0.0, 1.0 - 0.3 * gap)
+        title = title_fit
+
+        # Skills: exact after normalization first, then by meaning.
+        resume_skills = {normalize_text(s.name) for s in resume.skills}
+        resume_skills |= {normalize_text(h.name) for h in self.taxonomy.find(resume.full_text)}
+        resume_stems = " " + " ".join(terms(resume.full_text)) + " "
+        credits = {"required": [], "preferred": []}  # type: dict[str, list[float]]
+        for i, skill in enumerate(job_skills):
+            required = i < len(understanding.required_skills)
+            match = resume_pb2.SkillMatch(skill=self.taxonomy.canonical_name(skill), required=required)
+            canonical = normalize_text(self.taxonomy.canonical_name(skill))
+            skill_terms = " ".join(terms(skill))
+            if canonical in resume_skills or (skill_terms and f" {skill_terms} " in resume_stems):
+                match.matched, match.how, match.similarity = True, "exact", 1.0
+                match.where, match.evidence = _where(resume, skill)
+                if not match.where:
+                    skill_obj = self.taxonomy.canonical(skill)
+                    for form in (skill_obj.name, *skill_obj.aliases) if skill_obj else ():
+                        match.where, match.evidence = _where(resume, form)
+                        if match.where:
+                            break
+                credit = 1.0
+            elif len(phrases):
+                sims = phrase_vectors @ skill_vectors[i]
+                best = int(np.argmax(sims))
+                match.similarity = round(float(sims[best]), 4)
+                if sims[best] >= SEMANTIC_SKILL_THRESHOLD:
+                    match.matched, match.how = True, "semantic"
+                    match.evidence = phrases[best]
+                    match.where = _where(resume, phrases[best])[0] or "skills"
+                    credit = 0.5 + 0.5 * _scale(float(sims[best]), SEMANTIC_SKILL_THRESHOLD, 0.95)
+                else:
+                    match.how, credit = "missing", 0.0
+            else:
+                match.how, credit = "missing", 0.0
+            credits["required" if required else "preferred"].append(credit)
+            result.skill_matches.append(match)
+            names = (
+                (result.matched_required, result.missing_required)
+                if required
+                else (result.matched_preferred, result.missing_preferred)
+            )
+            (names[0] if match.matched else names[1]).append(match.skill)
+        if credits["required"] and credits["preferred"]:
+            skills = 0.75 * float(np.mean(credits["required"])) + 0.25 * float(np.mean(credits["preferred"]))
+        elif credits["required"] or credits["preferred"]:
+            skills = float(np.mean(credits["required"] or credits["preferred"]))
+        else:
+            skills = 0.0
+            weights = {**weights, "skills": 0.0}  # a job with no skills does not score them
+
+        # Experience fit.
+        years = resume.total_years_experience
+        min_years = understanding.min_years
+        years_fit = min(1.0, years / min_years) if min_years > 0 else min(1.0, years / 8.0)
+        experience = 0.7 * years_fit + 0.3 * seniority_fit
+
+        # Knock-out rules, evaluated before the score is combined.
+        penalty = 1.0
+        checks: list[tuple[str, bool, str]] = []
+        if understanding.required_skills:
+            missing = list(result.missing_required)
+            detail = (
+                "all required skills found"
+                if not missing
+                else "missing required skill: " + ", ".join(missing)
+            )
+            checks.append(("required_skills", not missing, detail))
+        if min_years > 0:
+            checks.append(
+                (
+                    "min_years",
+                    years >= min_years,
+                    f"{years:g} years of experience where {min_years:g} are required"
+                    if years < min_years
+                    else f"{years:g} years of experience (minimum {min_years:g})",
+                )
+            )
+        if understanding.education:
+            have = max(
+                (education_level(e.degree or e.text) for e in resume.education),
+                default="",
+                key=lambda level: EDUCATION_LEVELS.index(level) if level else -1,
+            )
+            ok = bool(have) and EDUCATION_LEVELS.index(have) >= EDUCATION_LEVELS.index(
+                understanding.education
+            )
+            checks.append(
+                (
+                    "education",
+                    ok,
+                    f"{understanding.education.replace('_', ' ')} degree "
+                    + ("found" if ok else "required, not found")
+                    + (f" (highest found: {have.replace('_', ' ')})" if have and not ok else ""),
+                )
+            )
+        result.passed = True
+        for rule, passed, detail in checks:
+            severity = rules[rule]
+            if severity == "off":
+                continue
+            result.rules.add(rule=rule, passed=passed, severity=severity, detail=detail)
+            if passed:
+                continue
+            if severity == "hard":
+                result.passed = False
+                if rule == "required_skills":
+                    result.reasons.extend(f"missing required skill: {s}" for s in result.missing_required)
+                else:
+                    result.reasons.append(detail)
+            else:
+                penalty *= SOFT_PENALTY
+                result.reasons.append(f"(soft) {detail}")
+        if result.passed:
+            result.reasons.insert(0, "passes every hard rule")
+
+        components = {
+            "semantic": semantic,
+            "lexical": lexical,
+            "skills": skills,
+            "experience": experience,
+            "title": title,
+        }
+        total_weight = sum(weights.values()) or 1.0
+        final = 100.0 * penalty * sum(weights[k] * components[k] for k in components) / total_weight
         result.final_score = round(final, 2)
         result.components.CopyFrom(
             resume_pb2.ScoreComponents(
                 semantic=round(semantic, 4),
+                lexical=round(lexical, 4),
                 skills=round(skills, 4),
                 experience=round(experience, 4),
-                lexical=round(lexical, 4),
+                title=round(title, 4),
+                soft_penalty=round(penalty, 4),
             )
         )
 
-        # Knock-out rules, each with its reason.
-        for name in result.missing_required:
-            result.reasons.append(f"missing required skill: {name}")
-        if job.min_years_experience > 0 and years < job.min_years_experience:
-            result.reasons.append(
-                f"{years:g} years of experience where {job.min_years_experience:g} are required"
-            )
-        result.passed = not result.reasons
-        if result.passed:
-            result.reasons.append(
-                f"all {len(job.required_skills)} required skills found"
-                if job.required_skills
-                else "no required skills set"
-            )
-            if job.min_years_experience > 0:
-                result.reasons.append(f"{years:g} years of experience (minimum {job.min_years_experience:g})")
-        result.explanation = self._explain(result, semantic, years, job)
+        # Per-item relevance for every experience entry and project.
+        for passage, similarity in zip(passages, similarities, strict=True):
+            if passage.kind in ("experience", "project"):
+                item_lexical = lexical_scorer.score(passage.text) * 2.5
+                score = 100 * (0.75 * _scale(float(similarity), 0.10, 0.65) + 0.25 * min(1.0, item_lexical))
+                result.items.add(
+                    kind=passage.kind, index=passage.index, label=passage.label, score=round(score, 1)
+                )
+
+        result.evidence.extend(self._evidence(resume, lexical_scorer))
+        result.explanation = self._explain(result, components, weights, years, min_years)
         return result
 
     @staticmethod
+    def _evidence(resume: resume_pb2.ParsedResume, lexical_scorer: LexicalScorer) -> list[str]:
+        """The three resume lines that share the most (weighted) words with the job."""
+        lines = [b for e in resume.experience for b in e.bullets]
+        lines += [s.strip() for s in re.split(r"(?<=[.!?])\s+", resume.summary) if s.strip()]
+        lines += [p.description for p in resume.projects if p.description]
+        scored = []
+        for line in dict.fromkeys(lines):
+            matched = lexical_scorer.matched_terms(line)
+            if matched:
+                scored.append((-sum(lexical_scorer.weights[t] for t in matched), line))
+        return [line[:300] for _, line in sorted(scored)[:3]]
+
+    @staticmethod
     def _explain(
-        result: resume_pb2.RankResult, semantic: float, years: float, job: resume_pb2.JobSpec
+        result: resume_pb2.RankResult,
+        components: dict[str, float],
+        weights: dict[str, float],
+        years: float,
+        min_years: float,
     ) -> str:
-        strength = "strong" if semantic >= 0.66 else "moderate" if semantic >= 0.33 else "weak"
         parts = [
-            f"Score {result.final_score:.1f}/100: {strength} match with the job's content ({semantic:.2f})"
+            f"Score {result.final_score:.1f}/100 = "
+            + " + ".join(f"{weights[k]:g}x{k} {components[k]:.2f}" for k in components if weights[k] > 0)
         ]
-        if job.required_skills:
-            parts.append(f"{len(result.matched_required)}/{len(job.required_skills)} required skills")
-        if job.preferred_skills:
-            parts.append(f"{len(result.matched_preferred)}/{len(job.preferred_skills)} preferred skills")
+        required = [m for m in result.skill_matches if m.required]
+        preferred = [m for m in result.skill_matches if not m.required]
+        if required:
+            parts.append(f"{sum(m.matched for m in required)}/{len(required)} required skills")
+        if preferred:
+            parts.append(f"{sum(m.matched for m in preferred)}/{len(preferred)} preferred skills")
         parts.append(
-            f"{years:g} years of experience"
-            + (f" against {job.min_years_experience:g} required" if job.min_years_experience else "")
+            f"{years:g} years of experience" + (f" against {min_years:g} required" if min_years else "")
         )
         best = max(result.items, key=lambda item: item.score, default=None)
         if best is not None and best.score > 0:
             parts.append(f"most relevant: {best.label} ({best.score:.0f})")
-        verdict = "passes the screen" if result.passed else "fails the screen: " + "; ".join(result.reasons)
+        failed = [r.detail for r in result.rules if not r.passed and r.severity == "hard"]
+        verdict = "passes the screen" if result.passed else "fails the screen: " + "; ".join(failed)
         return ", ".join(parts) + f". The resume {verdict}."

@@ -31,8 +31,20 @@ class RankerServicer(ranker_pb2_grpc.RankerServiceServicer):
         self, request: ranker_pb2.RankRequest, context: grpc.aio.ServicerContext
     ) -> ranker_pb2.RankResponse:
         _validate(request.job, request.resume)
-        result = await asyncio.to_thread(self.scorer.rank, request.job, request.resume)
+        stored = request.embeddings if request.HasField("embeddings") else None
+        result = await asyncio.to_thread(self.scorer.rank, request.job, request.resume, stored)
         return ranker_pb2.RankResponse(result=result)
+
+    async def GetStats(
+        self, request: ranker_pb2.StatsRequest, context: grpc.aio.ServicerContext
+    ) -> ranker_pb2.StatsResponse:
+        embedder = self.scorer.embedder
+        return ranker_pb2.StatsResponse(
+            embeddings_computed=embedder.computed,
+            embedding_cache_hits=embedder.cache_hits,
+            embeddings_reused=embedder.reused,
+            model=embedder.model_name,
+        )
 
 
 class RankStageHandler:
@@ -50,7 +62,8 @@ class RankStageHandler:
         except InvalidInput as exc:
             event = failure_event(task.ref, pipeline_pb2.STAGE_RANK, self.worker, exc.code, exc.message)
         else:
-            result = await asyncio.to_thread(self.scorer.rank, task.job, task.resume)
+            stored = task.embeddings if task.HasField("embeddings") else None
+            result = await asyncio.to_thread(self.scorer.rank, task.job, task.resume, stored)
             event = pipeline_pb2.StageEvent(
                 ref=task.ref, stage=pipeline_pb2.STAGE_RANK, worker=self.worker, ranked=result
             )

@@ -1,0 +1,183 @@
+"""The ranker's scoring, rules and determinism, with the real embedding model."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from screener.v1 import resume_pb2
+from services.common.skills import load_taxonomy
+from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
+from services.extractor.isolated import parse_document
+from services.extractor.reading import DocumentReader
+from services.ranker.embedding import Embedder
+from services.ranker.job_understanding import understand
+from services.ranker.scoring import Scorer
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder(threads=2)
+
+
+@pytest.fixture(scope="module")
+def resumes() -> dict[str, resume_pb2.ParsedResume]:
+    reader = DocumentReader()
+    taxonomy = load_taxonomy()
+    parsed = {
+        s.filename: parse_document(reader, taxonomy, render_pdf(s.lines))
+        for s in SAMPLE_RESUMES
+        if not s.image_only
+    }
+    reader.close()
+    return parsed
+
+
+def _job(**overrides: object) -> resume_pb2.JobSpec:
+    fields = {
+        "title": SAMPLE_JOB["title"],
+        "description": SAMPLE_JOB["description"],
+        "required_skills": SAMPLE_JOB["required_skills"],
+        "preferred_skills": SAMPLE_JOB["preferred_skills"],
+        "min_years_experience": SAMPLE_JOB["min_years_experience"],
+    }
+    fields.update(overrides)
+    return resume_pb2.JobSpec(**fields)  # type: ignore[arg-type]
+
+
+def test_same_input_gives_byte_identical_results(embedder: Embedder, resumes: dict) -> None:
+    scorer = Scorer(embedder, load_taxonomy())
+    job = _job()
+    first = [scorer.rank(job, r).SerializeToString(deterministic=True) for r in resumes.values()]
+    # A fresh model instance, resumes in another order: the same bytes.
+    other = Scorer(Embedder(threads=1), load_taxonomy())
+    names = list(resumes)
+    random.Random(3).shuffle(names)
+    again = {n: other.rank(job, resumes[n]).SerializeToString(deterministic=True) for n in names}
+    assert first == [again[n] for n in resumes]
+
+
+def test_relevant_resumes_outrank_unrelated_ones(embedder: Embedder, resumes: dict) -> None:
+    scorer = Scorer(embedder, load_taxonomy())
+    scores = {name: scorer.rank(_job(), parsed).final_score for name, parsed in resumes.items()}
+    assert scores["ada_quinlan.pdf"] > scores["carmen_velez.pdf"] > 0
+    assert min(scores["ada_quinlan.pdf"], scores["bruno_takeda.pdf"]) > scores["farah_nadeem.pdf"]
+    accountant_job = _job(
+        title="Staff Accountant",
+        description="Maintain the general ledger and reconcile accounts.",
+        required_skills=["General Ledger", "Reconciliation"],
+        preferred_skills=[],
+    )
+    accountant_scores = {name: scorer.rank(accountant_job, p).final_score for name, p in resumes.items()}
+    assert max(accountant_scores, key=lambda n: accountant_scores[n]) == "farah_nadeem.pdf"
+
+
+def test_skills_match_exactly_through_aliases_and_by_meaning_with_where_found(
+    embedder: Embedder, resumes: dict
+) -> None:
+    scorer = Scorer(embedder, load_taxonomy())
+    result = scorer.rank(
+        _job(required_skills=["Postgres", "k8s", "Python"], preferred_skills=["React.js"]),
+        resumes["ada_quinlan.pdf"],
+    )
+    matches = {m.skill: m for m in result.skill_matches}
+    assert matches["PostgreSQL"].how == "exact" and matches["PostgreSQL"].where == "skills"
+    assert matches["Kubernetes"].matched and "Kubernetes" in matches["Kubernetes"].evidence
+    assert matches["React"].how == "missing" and not matches["React"].matched
+    frontend = scorer.rank(
+        _job(required_skills=["front-end web development"], preferred_skills=[]), resumes["carmen_velez.pdf"]
+    )
+    (match,) = frontend.skill_matches
+    assert (match.how, match.matched) == ("semantic", True)
+    assert match.evidence in ("Frontend Engineer", "Web Developer") and match.similarity >= 0.6
+    # Close is not enough: bookkeeping is not general ledger work.
+    books = scorer.rank(
+        _job(required_skills=["bookkeeping"], preferred_skills=[]), resumes["farah_nadeem.pdf"]
+    )
+    assert books.skill_matches[0].how == "missing" and books.skill_matches[0].similarity < 0.6
+
+
+def test_each_knockout_rule_hard_soft_and_off(embedder: Embedder, resumes: dict) -> None:
+    scorer = Scorer(embedder, load_taxonomy())
+    carmen = resumes["carmen_velez.pdf"]  # frontend, about 9 years, a BA
+    hard = scorer.rank(_job(required_skills=["Python"]), carmen)
+    assert not hard.passed and "missing required skill: Python" in hard.reasons
+    soft = scorer.rank(
+        _job(required_skills=["Python"], rules=resume_pb2.KnockoutRules(required_skills="soft")), carmen
+    )
+    assert soft.passed and soft.components.soft_penalty == pytest.approx(0.9)
+    assert soft.final_score == pytest.approx(hard.final_score * 0.9, abs=0.02)
+    off = scorer.rank(
+        _job(required_skills=["Python"], rules=resume_pb2.KnockoutRules(required_skills="off")), carmen
+    )
+    assert off.passed and not [r for r in off.rules if r.rule == "required_skills"]
+
+    years = scorer.rank(_job(required_skills=[], min_years_experience=15), carmen)
+    rule = next(r for r in years.rules if r.rule == "min_years")
+    assert not years.passed and not rule.passed and "where 15 are required" in rule.detail
+
+    degree = scorer.rank(
+        _job(required_skills=[], min_years_experience=0, required_education="master"), carmen
+    )
+    rule = next(r for r in degree.rules if r.rule == "education")
+    assert not degree.passed and "highest found: bachelor" in rule.detail
+    derived = scorer.rank(
+        _job(
+            required_skills=[],
+            min_years_experience=0,
+            description="A bachelor's degree in design is required.",
+        ),
+        carmen,
+    )
+    assert next(r for r in derived.rules if r.rule == "education").passed
+    assert "education" in derived.job.derived
+
+
+def test_every_experience_entry_and_project_gets_its_own_relevance(embedder: Embedder, resumes: dict) -> None:
+    scorer = Scorer(embedder, load_taxonomy())
+    result = scorer.rank(_job(), resumes["bruno_takeda.pdf"])
+    items = {(i.kind, i.index): i for i in result.items}
+    assert set(items) == {("experience", 0), ("experience", 1)}
+    # Building Django APIs on PostgreSQL is more relevant to a Python backend job than WordPress upkeep.
+    assert items[("experience", 0)].score > items[("experience", 1)].score
+    assert result.evidence and any("PostgreSQL" in line or "Docker" in line for line in result.evidence)
+    assert result.weights.semantic > 0 and "semantic" in result.explanation
+
+
+def test_stored_embeddings_are_reused_and_nothing_of_the_resume_is_embedded_again(resumes: dict) -> None:
+    first = Scorer(Embedder(threads=1), load_taxonomy())
+    original = first.rank(_job(), resumes["ada_quinlan.pdf"])
+    stored = original.embeddings
+    assert stored.passages and all(len(p.vector) == 384 for p in stored.passages)
+    fresh = Embedder(threads=1)
+    rescorer = Scorer(fresh, load_taxonomy())
+    edited = _job(required_skills=["Python", "Terraform"])
+    result = rescorer.rank(edited, resumes["ada_quinlan.pdf"], stored)
+    job_texts = 2 + len(understand(edited, load_taxonomy()).required_skills) + len(edited.preferred_skills)
+    assert fresh.reused >= len(stored.passages)
+    assert fresh.computed <= job_texts + 40  # the job's own texts only: its requirements, skills, title
+    assert fresh.computed < len(stored.passages) + job_texts
+    unchanged = rescorer.rank(_job(), resumes["ada_quinlan.pdf"], stored)
+    assert unchanged.final_score == original.final_score
+    assert result.final_score != original.final_score or result.passed == original.passed
+
+
+def test_job_understanding_derives_what_the_recruiter_left_out() -> None:
+    job = resume_pb2.JobSpec(
+        title="Senior Data Engineer",
+        description="You will build pipelines in Python and Apache Spark on AWS. 5+ years of experience. "
+        "Experience with Airflow is a plus. A bachelor's degree is required.",
+    )
+    understood = understand(job, load_taxonomy())
+    assert {"Python", "Apache Spark", "AWS"} <= set(understood.required_skills)
+    assert "Airflow" in understood.preferred_skills
+    assert (
+        understood.min_years == 5 and understood.education == "bachelor" and understood.seniority == "senior"
+    )
+    assert set(understood.derived) == {"skills", "min_years", "education"}
+    explicit = understand(
+        resume_pb2.JobSpec(title="Engineer", description=job.description, required_skills=["Go"]),
+        load_taxonomy(),
+    )
+    assert list(explicit.required_skills) == ["Go"] and "skills" not in explicit.derived
