@@ -323,6 +323,10 @@ class PipelineService:
             task = pipeline_pb2.RankTask(
                 ref=event.ref, job=job_spec(job), resume=for_scoring(job, event.extracted)
             )
+            # The same file screened for another job: its passages need not be embedded again.
+            stored = resume.embeddings or await repo.stored_embeddings(resume.owner_id, resume.sha256)
+            if stored:
+                task.embeddings.ParseFromString(stored)
             await screener_nats.publish_work(
                 self.js, screener_nats.SUBJECT_RANK, task.SerializeToString(), f"{run_id}:rank"
             )

@@ -106,6 +106,14 @@ class Repository:
         result = await self.session.scalars(query.order_by(Resume.created_at, Resume.id).with_for_update())
         return list(result)
 
+    async def stored_embeddings(self, owner_id: uuid.UUID, sha256: str) -> bytes | None:
+        """Embeddings already computed for the same file in another of the owner's jobs."""
+        return await self.session.scalar(
+            select(Resume.embeddings)
+            .where(Resume.owner_id == owner_id, Resume.sha256 == sha256, Resume.embeddings.is_not(None))
+            .limit(1)
+        )
+
     async def resumes_to_rescore(self, job_id: uuid.UUID) -> list[Resume]:
         result = await self.session.scalars(
             select(Resume)

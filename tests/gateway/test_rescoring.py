@@ -78,3 +78,20 @@ def test_patch_rescores_every_resume_from_stored_embeddings(mesh: Mesh, account:
 
     unchanged = client.patch(f"/api/jobs/{job['id']}", json={"title": job["title"]})
     assert unchanged.json()["rescore_batch_id"] is None
+
+
+def test_the_same_file_in_a_second_job_reuses_its_embeddings(mesh: Mesh, account: Account) -> None:
+    client = account.client
+    sample = SAMPLE_RESUMES[1]
+    content = render_pdf(sample.lines)
+    first_job = create_job(client)
+    upload(client, first_job["id"], [(sample.filename, content)])
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": first_job["id"]}).json()["id"])
+    before = _ranker_stats(mesh)
+    second_job = create_job(client, title="Python Developer", description="Build Django services.")
+    upload(client, second_job["id"], [(sample.filename, content)])
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": second_job["id"]}).json()["id"])
+    after = _ranker_stats(mesh)
+    assert after.embeddings_reused - before.embeddings_reused >= 5
+    row = client.get(f"/api/jobs/{second_job['id']}/resumes").json()["items"][0]
+    assert row["status"] == "completed" and row["final_score"] > 0
