@@ -216,6 +216,7 @@ class Mesh:
                 env["SMTP_URL"] = cfg.smtp_url
         else:
             base = {"extractor": cfg.extractor_port, "ranker": cfg.ranker_port, "analyzer": cfg.analyzer_port}
+            env["GATEWAY_ADDR"] = self.grpc_address("gateway")
             # Replica 0 serves the advertised port; further replicas take ports of their own.
             env["GRPC_PORT"] = str(base[service] if replica == 0 else free_port())
         return env

@@ -11,6 +11,7 @@ import pytest
 
 from services.demo.mailbox import MailSink
 from services.launcher import Mesh, MeshConfig, free_port
+from tests.fake_llm import FakeLlm
 
 PASSWORD = "Correct-Horse-9"
 
@@ -24,11 +25,27 @@ def mailbox() -> Iterator[MailSink]:
 
 
 @pytest.fixture(scope="session")
-def mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink) -> Iterator[Mesh]:
+def llm() -> Iterator[FakeLlm]:
+    server = FakeLlm(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeLlm) -> Iterator[Mesh]:
     config = MeshConfig.with_free_ports(
         tmp_path_factory.mktemp("mesh"),
         smtp_url=mailbox.url,
-        extra_env={"LOG_LEVEL": "INFO", "NATS_ACK_WAIT_SECONDS": "10"},
+        extra_env={
+            "LOG_LEVEL": "INFO",
+            "NATS_ACK_WAIT_SECONDS": "10",
+            # The analyzer talks to a local OpenAI-compatible server through the real openai SDK.
+            "OPENAI_BASE_URL": llm.base_url,
+            "OPENAI_API_KEY": "test-key",
+            "ANALYZER_MODEL": "fake-model",
+            "ANALYZER_BATCH_SIZE": "4",
+        },
     )
     running = Mesh(config)
     running.start(timeout=240)

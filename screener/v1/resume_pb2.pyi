@@ -955,6 +955,10 @@ class Analysis(_message.Message):
     OFFLINE_FIELD_NUMBER: _builtins.int
     TOKENS_IN_FIELD_NUMBER: _builtins.int
     TOKENS_OUT_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    CACHED_FIELD_NUMBER: _builtins.int
+    PROMPT_VERSION_FIELD_NUMBER: _builtins.int
     summary: _builtins.str
     relevance_score: _builtins.float
     """0..100"""
@@ -963,6 +967,9 @@ class Analysis(_message.Message):
     """produced by the deterministic analysis, not an LLM"""
     tokens_in: _builtins.int
     tokens_out: _builtins.int
+    cached: _builtins.bool
+    """served from the analysis cache: cost nothing"""
+    prompt_version: _builtins.str
     @_builtins.property
     def strengths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -971,6 +978,14 @@ class Analysis(_message.Message):
     def risks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def interview_questions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemRelevance]:
+        """the model's relevance for each experience entry and project"""
+
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """resume quotes the claims rest on (each found in the resume)"""
+
     def __init__(
         self,
         *,
@@ -984,10 +999,14 @@ class Analysis(_message.Message):
         offline: _builtins.bool = ...,
         tokens_in: _builtins.int = ...,
         tokens_out: _builtins.int = ...,
+        items: _abc.Iterable[Global___ItemRelevance] | None = ...,
+        evidence: _abc.Iterable[_builtins.str] | None = ...,
+        cached: _builtins.bool = ...,
+        prompt_version: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["gaps", b"gaps", "interview_questions", b"interview_questions", "model", b"model", "offline", b"offline", "relevance_score", b"relevance_score", "risks", b"risks", "strengths", b"strengths", "summary", b"summary", "tokens_in", b"tokens_in", "tokens_out", b"tokens_out"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "evidence", b"evidence", "gaps", b"gaps", "interview_questions", b"interview_questions", "items", b"items", "model", b"model", "offline", b"offline", "prompt_version", b"prompt_version", "relevance_score", b"relevance_score", "risks", b"risks", "strengths", b"strengths", "summary", b"summary", "tokens_in", b"tokens_in", "tokens_out", b"tokens_out"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,4 +1,4 @@
-"""`python -m services.analyzer`: the analyzer's gRPC API and its JetStream worker."""
+"""`python -m services.analyzer`: the analyzer's gRPC API and its JetStream batch worker."""
 
 from __future__ import annotations
 
@@ -9,43 +9,50 @@ from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
 from screener.v1 import analyzer_pb2, analyzer_pb2_grpc
-from services.analyzer.analysis import Analyst, LlmAnalyst, OfflineAnalyst
+from services.analyzer.analysis import LlmAnalyst, OfflineAnalyst
+from services.analyzer.llm import CircuitBreaker, LlmClient
+from services.analyzer.service import AnalysisCache, AnalysisService
 from services.analyzer.settings import AnalyzerSettings
-from services.analyzer.transport import AnalyzerServicer, AnalyzeStageHandler
+from services.analyzer.transport import AnalyzeBatchHandler, AnalyzerServicer
 from services.common import nats as screener_nats
 from services.common.logging import configure_logging
 from services.common.worker_service import WorkerParts, run_worker_service
 
 
-def build_analyst(settings: AnalyzerSettings) -> Analyst:
-    """The LLM analyst when an API key is configured, the offline one otherwise."""
-    if settings.openai_api_key:
-        return LlmAnalyst(
-            settings.openai_base_url,
-            settings.openai_api_key,
-            settings.model,
-            timeout=settings.request_timeout_seconds,
-            max_retries=settings.max_retries,
-        )
-    logging.getLogger(__name__).info("no OPENAI_API_KEY: using the offline analysis")
-    return OfflineAnalyst()
+def build_service(settings: AnalyzerSettings) -> AnalysisService:
+    """The LLM analysis (cached, batched) when an API key is configured, the offline one otherwise."""
+    if not settings.openai_api_key:
+        logging.getLogger(__name__).info("no OPENAI_API_KEY: using the offline analysis")
+        return AnalysisService(None, OfflineAnalyst(), None)
+    client = LlmClient(
+        settings.openai_base_url,
+        settings.openai_api_key,
+        settings.model,
+        timeout=settings.request_timeout_seconds,
+        attempts=settings.attempts,
+        breaker=CircuitBreaker(settings.breaker_threshold, settings.breaker_reset_seconds),
+    )
+    llm = LlmAnalyst(client, batch_size=settings.batch_size, context_tokens=settings.context_tokens)
+    return AnalysisService(llm, OfflineAnalyst(), AnalysisCache(settings.gateway_addr))
 
 
 async def main() -> None:
     settings = AnalyzerSettings()
     configure_logging("analyzer", settings.log_level, settings.log_json)
-    analyst = build_analyst(settings)
+    service = build_service(settings)
     worker_name = settings.worker_name or screener_nats.default_worker_name("analyzer")
 
     def build(js: JetStreamContext, store: ObjectStore) -> WorkerParts:
-        handler = AnalyzeStageHandler(analyst, worker_name)
-        servicer = AnalyzerServicer(analyst)
+        handler = AnalyzeBatchHandler(service, worker_name)
+        servicer = AnalyzerServicer(service)
         return WorkerParts(
             grpc_service_names=[analyzer_pb2.DESCRIPTOR.services_by_name["AnalyzerService"].full_name],
             registrars=[
                 lambda server: analyzer_pb2_grpc.add_AnalyzerServiceServicer_to_server(servicer, server)
             ],
-            handler=handler,
+            handler=None,
+            batch_handler=handler,
+            batch_size=settings.batch_size,
             give_up=handler.give_up,
         )
 

@@ -260,3 +260,89 @@ class PullWorker:
                     await msg.nak(delay=delay)
         finally:
             self._slots.release()
+
+
+BatchHandler = Callable[[list[Msg]], Awaitable[list[BaseException | None]]]
+
+
+class BatchPullWorker:
+    """Fetches up to `batch_size` messages at once and hands them to `handler` together.
+
+    For work that is cheaper in bulk (one LLM request for several resumes). The handler returns one
+    outcome per message: None (done: ack) or the exception (nak with backoff, or give up after
+    `max_deliver` deliveries through `give_up`).
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        durable: str,
+        handler: BatchHandler,
+        *,
+        give_up: GiveUp,
+        batch_size: int = 4,
+        ack_wait_seconds: float = 30.0,
+        max_deliver: int = 5,
+        gather_seconds: float = 0.5,
+    ) -> None:
+        self._js = js
+        self._durable = durable
+        self._stream, _ = CONSUMERS[durable]
+        self._handler = handler
+        self._give_up = give_up
+        self._batch_size = batch_size
+        self._ack_wait = ack_wait_seconds
+        self._max_deliver = max_deliver
+        self._gather = gather_seconds
+
+    async def run(self, stop: asyncio.Event, grace_seconds: float = 10.0) -> None:
+        sub = await self._js.pull_subscribe_bind(self._durable, stream=self._stream)
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(batch=self._batch_size, timeout=1.0)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    continue
+                except Exception as exc:
+                    log.warning("fetch from %s failed: %s", self._durable, exc)
+                    await asyncio.sleep(1.0)
+                    continue
+                if len(msgs) < self._batch_size:
+                    # Give messages published a moment apart the chance to share the request.
+                    with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
+                        msgs += await sub.fetch(batch=self._batch_size - len(msgs), timeout=self._gather)
+                await self._handle(msgs)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _heartbeat(self, msgs: list[Msg]) -> None:
+        while True:
+            await asyncio.sleep(max(self._ack_wait / 3.0, 0.5))
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+
+    async def _handle(self, msgs: list[Msg]) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(msgs))
+        try:
+            outcomes = await self._handler(msgs)
+        except Exception as exc:  # the whole batch failed the same way
+            outcomes = [exc] * len(msgs)
+        finally:
+            heartbeat.cancel()
+        for msg, outcome in zip(msgs, outcomes, strict=True):
+            if outcome is None:
+                with contextlib.suppress(Exception):
+                    await msg.ack()
+                continue
+            delivered = msg.metadata.num_delivered if msg.metadata else 1
+            if delivered >= self._max_deliver:
+                try:
+                    await self._give_up(msg, outcome)
+                    await msg.term()
+                except Exception:
+                    log.exception("could not record give-up; leaving message for redelivery")
+            else:
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=min(2.0**delivered, 60.0))

@@ -40,8 +40,13 @@ class WorkerParts:
 
     grpc_service_names: list[str]
     registrars: list[Registrar]
-    handler: StageHandler
+    handler: StageHandler | None
     give_up: Callable[[Msg, BaseException, JetStreamContext], Awaitable[None]]
+    # Set instead of `handler` for work taken in batches: one call per batch, one outcome per message.
+    batch_handler: Callable[[list[Msg], JetStreamContext], Awaitable[list[BaseException | None]]] | None = (
+        None
+    )
+    batch_size: int = 1
 
 
 async def run_worker_service(
@@ -74,21 +79,40 @@ async def run_worker_service(
     server = GrpcServer(settings.grpc_host, settings.grpc_port, parts.grpc_service_names, parts.registrars)
     await server.start()
 
-    async def handle(msg: Msg) -> None:
-        await handler(msg, js)
-
     async def on_give_up(msg: Msg, exc: BaseException) -> None:
         await give_up(msg, exc, js)
 
-    worker = screener_nats.PullWorker(
-        js,
-        service,
-        handle,
-        give_up=on_give_up,
-        concurrency=settings.worker_concurrency,
-        ack_wait_seconds=settings.ack_wait_seconds,
-        max_deliver=settings.max_deliver,
-    )
+    worker: screener_nats.PullWorker | screener_nats.BatchPullWorker
+    if parts.batch_handler is not None:
+        batch_handler = parts.batch_handler
+
+        async def handle_batch(msgs: list[Msg]) -> list[BaseException | None]:
+            return await batch_handler(msgs, js)
+
+        worker = screener_nats.BatchPullWorker(
+            js,
+            service,
+            handle_batch,
+            give_up=on_give_up,
+            batch_size=parts.batch_size,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+        )
+    else:
+        assert handler is not None
+
+        async def handle(msg: Msg) -> None:
+            await handler(msg, js)
+
+        worker = screener_nats.PullWorker(
+            js,
+            service,
+            handle,
+            give_up=on_give_up,
+            concurrency=settings.worker_concurrency,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+        )
     pull = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
     log.info("%s ready", service)
     await stop.wait()

@@ -22,7 +22,7 @@ import pymupdf
 
 from services.common.errors import BadFile, NoText
 from services.common.files import sniff_kind
-from services.extractor.hygiene import split_injections
+from services.common.hygiene import split_injections
 from services.extractor.layout import analyze_page
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,14 @@ import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 
+from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import nats as screener_nats
 from services.common.grpc_server import GrpcServer, install_stop_signals
 from services.common.logging import configure_logging
 from services.gateway.api import ApiContext, create_app
 from services.gateway.auth import AuthService
 from services.gateway.db import make_engine, make_sessionmaker, migrate
+from services.gateway.grpc_api import AnalysisCacheServicer
 from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
 from services.gateway.settings import GatewaySettings
@@ -52,7 +54,14 @@ async def main() -> None:
         ),
     )
 
-    pipeline = PipelineService(sessions, js, store, max_file_bytes=settings.max_file_bytes)
+    pipeline = PipelineService(
+        sessions,
+        js,
+        store,
+        max_file_bytes=settings.max_file_bytes,
+        job_token_budget=settings.job_token_budget,
+        user_token_budget=settings.user_token_budget,
+    )
     applier = EventApplier(sessions, pipeline)
     channels = {
         name: grpc.aio.insecure_channel(addr)
@@ -86,7 +95,13 @@ async def main() -> None:
             max_file_bytes=settings.max_file_bytes,
         )
     )
-    grpc_server = GrpcServer(settings.grpc_host, settings.grpc_port, [], [])
+    cache_servicer = AnalysisCacheServicer(sessions)
+    grpc_server = GrpcServer(
+        settings.grpc_host,
+        settings.grpc_port,
+        [gateway_pb2.DESCRIPTOR.services_by_name["AnalysisCacheService"].full_name],
+        [lambda server: gateway_pb2_grpc.add_AnalysisCacheServiceServicer_to_server(cache_servicer, server)],
+    )
     await grpc_server.start()
     worker = screener_nats.PullWorker(
         js,

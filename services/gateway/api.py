@@ -223,6 +223,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
             weights=body.weights.model_dump(exclude_none=True),
             rules=body.rules.model_dump(exclude_none=True),
             required_education=body.required_education,
+            token_budget=body.token_budget,
+            auto_analyze_top_k=body.auto_analyze_top_k,
+            tokens_used=0,
             content_hash=job_content_hash(
                 body.title, body.description, required, preferred, body.min_years_experience
             ),

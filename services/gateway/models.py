@@ -42,6 +42,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    tokens_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -87,6 +88,10 @@ class Job(Base):
     weights: Mapped[dict[str, float]] = mapped_column(JsonType, default=dict, server_default="{}")
     rules: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict, server_default="{}")
     required_education: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # LLM analysis: tokens spent, budget (None = gateway default), auto-analysis of the top K after a batch.
+    tokens_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    token_budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    auto_analyze_top_k: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     content_hash: Mapped[str] = mapped_column(String(64))
     # Denormalized counters, moved in the same transaction as each resume transition.
     total_resumes: Mapped[int] = mapped_column(Integer, default=0)
@@ -146,3 +151,17 @@ class Resume(Base):
     embeddings: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AnalysisCacheRow(Base):
+    """An LLM analysis by (model, prompt version, job hash, resume hash): never paid for twice."""
+
+    __tablename__ = "analysis_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    analysis: Mapped[bytes] = mapped_column(LargeBinary)  # a serialized Analysis
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import pipeline_pb2, resume_pb2
 from services.common import nats as screener_nats
-from services.common.errors import BadFile, Conflict, InvalidInput, NotFound, ScreeningError
+from services.common.errors import BadFile, Conflict, InvalidInput, NotFound, ScreeningError, TooManyRequests
 from services.common.files import CONTENT_TYPES, sniff_kind
 from services.common.redaction import redact
 from services.gateway.models import Batch, Job, Resume
@@ -87,12 +87,21 @@ class UploadOutcome:
 
 class PipelineService:
     def __init__(
-        self, sessions: async_sessionmaker, js: JetStreamContext, store: ObjectStore, *, max_file_bytes: int
+        self,
+        sessions: async_sessionmaker,
+        js: JetStreamContext,
+        store: ObjectStore,
+        *,
+        max_file_bytes: int,
+        job_token_budget: int = 500_000,
+        user_token_budget: int = 2_000_000,
     ) -> None:
         self.sessions = sessions
         self.js = js
         self.store = store
         self.max_file_bytes = max_file_bytes
+        self.job_token_budget = job_token_budget
+        self.user_token_budget = user_token_budget
 
     # uploads
     def _check_file(self, item: UploadItem) -> str:
@@ -256,6 +265,7 @@ class PipelineService:
         return batch
 
     async def request_analysis(self, repo: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> Resume:
+        """Queue an LLM analysis of one ranked resume; refused (costing nothing) past a token budget."""
         resume = await repo.resume_for_owner(resume_id, owner_id, lock=True)
         if resume is None:
             raise NotFound("resume not found")
@@ -264,7 +274,28 @@ class PipelineService:
         if resume.analysis_status == "pending":
             return resume
         job = await repo.job_for_owner(resume.job_id, owner_id)
-        assert job is not None
+        user = await repo.user_by_id(owner_id)
+        assert job is not None and user is not None
+        self.check_budget(job, user.tokens_used)
+        await self._queue_analysis(job, resume)
+        return resume
+
+    def check_budget(self, job: Job, user_tokens: int) -> None:
+        job_budget = job.token_budget if job.token_budget is not None else self.job_token_budget
+        if job.tokens_used >= job_budget:
+            raise TooManyRequests(
+                f"this job has used {job.tokens_used:,} of its {job_budget:,} analysis tokens",
+                code="budget_exceeded",
+                retry_after=3600,
+            )
+        if user_tokens >= self.user_token_budget:
+            raise TooManyRequests(
+                f"this account has used {user_tokens:,} of its {self.user_token_budget:,} analysis tokens",
+                code="budget_exceeded",
+                retry_after=3600,
+            )
+
+    async def _queue_analysis(self, job: Job, resume: Resume) -> None:
         resume.analysis_status = "pending"
         resume.analysis_run_id = uuid.uuid4()
         task = pipeline_pb2.AnalyzeTask(
@@ -272,8 +303,8 @@ class PipelineService:
                 resume_id=str(resume.id), job_id=str(job.id), run_id=str(resume.analysis_run_id)
             ),
             job=job_spec(job),
-            resume=for_scoring(job, ParseDict(resume.parsed, resume_pb2.ParsedResume())),
-            rank=ParseDict(resume.ranking, resume_pb2.RankResult()),
+            resume=for_scoring(job, ParseDict(resume.parsed or {}, resume_pb2.ParsedResume())),
+            rank=ParseDict(resume.ranking or {}, resume_pb2.RankResult()),
         )
         await screener_nats.publish_work(
             self.js,
@@ -281,7 +312,23 @@ class PipelineService:
             task.SerializeToString(),
             f"{resume.analysis_run_id}:analyze",
         )
-        return resume
+
+    async def _auto_analyze(self, repo: Repository, batch_id: uuid.UUID) -> None:
+        """When a batch is done, analyze the job's top K resumes (a job setting, 0 = off) within budget."""
+        batch = await repo.session.get(Batch, batch_id)
+        if batch is None or batch.status != "done":
+            return
+        job = await repo.session.get(Job, batch.job_id)
+        if job is None or job.auto_analyze_top_k <= 0:
+            return
+        user = await repo.user_by_id(job.owner_id)
+        try:
+            self.check_budget(job, user.tokens_used if user else 0)
+        except TooManyRequests:
+            log.info("auto-analysis of job %s skipped: over budget", job.id)
+            return
+        for resume in await repo.top_unanalyzed(job.id, job.auto_analyze_top_k):
+            await self._queue_analysis(job, resume)
 
     # stage events
     async def apply_event(self, repo: Repository, event: pipeline_pb2.StageEvent) -> str:
@@ -295,7 +342,7 @@ class PipelineService:
             return "ignored: resume no longer exists"
         outcome = event.WhichOneof("outcome")
         if event.stage == pipeline_pb2.STAGE_ANALYZE:
-            return self._apply_analysis(resume, run_id, event)
+            return await self._apply_analysis(repo, resume, run_id, event)
         if resume.run_id != run_id:
             return "ignored: stale run"
         stage_name = screener_nats.STAGE_NAMES.get(event.stage, "unknown")
@@ -347,6 +394,7 @@ class PipelineService:
             await repo.move_job_counters(resume.job_id, completed=1)
             if resume.batch_id:
                 await repo.count_batch_outcome(resume.batch_id, completed=1)
+                await self._auto_analyze(repo, resume.batch_id)
             return "completed"
         if outcome == "failed":
             if resume.status not in ACTIVE_STATUSES:
@@ -357,17 +405,23 @@ class PipelineService:
             await repo.move_job_counters(resume.job_id, failed=1)
             if resume.batch_id:
                 await repo.count_batch_outcome(resume.batch_id, failed=1)
+                await self._auto_analyze(repo, resume.batch_id)
             return "failed"
         return "ignored: no outcome"
 
     @staticmethod
-    def _apply_analysis(resume: Resume, run_id: uuid.UUID, event: pipeline_pb2.StageEvent) -> str:
+    async def _apply_analysis(
+        repo: Repository, resume: Resume, run_id: uuid.UUID, event: pipeline_pb2.StageEvent
+    ) -> str:
         if resume.analysis_run_id != run_id or resume.analysis_status != "pending":
             return "ignored: stale analysis"
         outcome = event.WhichOneof("outcome")
         if outcome == "analyzed":
             resume.analysis = to_dict(event.analyzed)
             resume.analysis_status = "completed"
+            tokens = event.analyzed.tokens_in + event.analyzed.tokens_out
+            if tokens:
+                await repo.add_tokens(resume.job_id, resume.owner_id, tokens)
             return "analyzed"
         if outcome == "failed":
             resume.analysis = {"error": {"code": event.failed.reason, "message": event.failed.message}}

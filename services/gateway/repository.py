@@ -114,6 +114,24 @@ class Repository:
             .limit(1)
         )
 
+    async def add_tokens(self, job_id: uuid.UUID, owner_id: uuid.UUID, tokens: int) -> None:
+        await self.session.execute(
+            update(Job).where(Job.id == job_id).values(tokens_used=Job.tokens_used + tokens)
+        )
+        await self.session.execute(
+            update(User).where(User.id == owner_id).values(tokens_used=User.tokens_used + tokens)
+        )
+
+    async def top_unanalyzed(self, job_id: uuid.UUID, limit: int) -> list[Resume]:
+        result = await self.session.scalars(
+            select(Resume)
+            .where(Resume.job_id == job_id, Resume.status == "completed", Resume.analysis_status.is_(None))
+            .order_by(Resume.final_score.desc(), Resume.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        return list(result)
+
     async def resumes_to_rescore(self, job_id: uuid.UUID) -> list[Resume]:
         result = await self.session.scalars(
             select(Resume)

@@ -77,6 +77,8 @@ class JobCreate(BaseModel):
     weights: Weights = Field(default_factory=Weights)
     rules: Rules = Field(default_factory=Rules)
     required_education: Education = ""
+    token_budget: int | None = Field(default=None, ge=0, description="LLM tokens this job may spend")
+    auto_analyze_top_k: int = Field(default=0, ge=0, le=500, description="analyze the top K after each batch")
 
 
 class JobUpdate(BaseModel):
@@ -91,6 +93,8 @@ class JobUpdate(BaseModel):
     weights: Weights | None = None
     rules: Rules | None = None
     required_education: Education | None = None
+    token_budget: int | None = Field(default=None, ge=0)
+    auto_analyze_top_k: int | None = Field(default=None, ge=0, le=500)
 
 
 class JobOut(BaseModel):
@@ -104,6 +108,9 @@ class JobOut(BaseModel):
     weights: dict[str, float]
     rules: dict[str, str]
     required_education: str
+    tokens_used: int
+    token_budget: int | None
+    auto_analyze_top_k: int
     rescore_batch_id: uuid.UUID | None = None
     total_resumes: int
     completed_resumes: int

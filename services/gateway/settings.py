@@ -31,6 +31,9 @@ class GatewaySettings(ServiceSettings):
     ranker_addr: str = Field(default="127.0.0.1:50052", alias="RANKER_ADDR")
     analyzer_addr: str = Field(default="127.0.0.1:50053", alias="ANALYZER_ADDR")
     event_concurrency: int = Field(default=8, alias="EVENT_CONCURRENCY")
+    # LLM analysis budgets in tokens (in + out); a job may set its own.
+    job_token_budget: int = Field(default=500_000, alias="ANALYSIS_JOB_TOKEN_BUDGET")
+    user_token_budget: int = Field(default=2_000_000, alias="ANALYSIS_USER_TOKEN_BUDGET")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> GatewaySettings:

@@ -19,6 +19,7 @@ from screener.v1 import (
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, blank_pdf, render_pdf
 from services.launcher import Mesh
 from tests.conftest import Account
+from tests.fake_llm import FakeLlm
 from tests.helpers import create_job, upload
 
 SERVICES = {
@@ -139,7 +140,7 @@ def test_rank_scores_are_deterministic_and_explained(mesh: Mesh) -> None:
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_analyze_without_an_api_key_gives_the_offline_analysis(mesh: Mesh) -> None:
+def test_analyze_calls_the_model_once_and_then_serves_the_shared_cache(mesh: Mesh, llm: FakeLlm) -> None:
     resume = _extract(mesh, extractor_pb2.ExtractRequest(content=render_pdf(SAMPLE_RESUMES[2].lines)))
     with grpc.insecure_channel(mesh.grpc_address("ranker")) as channel:
         rank = (
@@ -147,13 +148,18 @@ def test_analyze_without_an_api_key_gives_the_offline_analysis(mesh: Mesh) -> No
             .Rank(ranker_pb2.RankRequest(job=JOB, resume=resume), timeout=60)
             .result
         )
+    request = analyzer_pb2.AnalyzeRequest(job=JOB, resume=resume, rank=rank)
     with grpc.insecure_channel(mesh.grpc_address("analyzer")) as channel:
-        analysis = (
-            analyzer_pb2_grpc.AnalyzerServiceStub(channel)
-            .Analyze(analyzer_pb2.AnalyzeRequest(job=JOB, resume=resume, rank=rank), timeout=30)
-            .analysis
-        )
-    assert analysis.offline and analysis.model == "offline-rules"
-    assert "no evidence of required skill Python" in analysis.gaps
-    assert analysis.relevance_score == rank.final_score
-    assert "Carmen Velez does not meet the screen" in analysis.summary
+        stub = analyzer_pb2_grpc.AnalyzerServiceStub(channel)
+        before = llm.calls()
+        first = stub.Analyze(request, timeout=60).analysis
+        assert llm.calls() == before + 1
+        second = stub.Analyze(request, timeout=60).analysis
+        assert llm.calls() == before + 1  # the second run made no call
+    assert not first.offline and first.model == "fake-model" and not first.cached
+    assert first.tokens_in > 0 and first.tokens_out > 0
+    assert second.cached and second.tokens_in == 0 and second.summary == first.summary
+    # Quotes the resume does not contain are dropped from the evidence.
+    assert "a sentence the resume never contains" not in first.evidence
+    assert all(q.lower() in " ".join(resume.full_text.split()).lower() for q in first.evidence)
+    assert {item.kind for item in first.items} == {"experience"}

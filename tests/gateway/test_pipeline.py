@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pymupdf
 
-from services.demo.samples import SAMPLE_RESUMES, blank_pdf, render_pdf
+from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, blank_pdf, render_pdf
 from tests.conftest import Account
+from tests.fake_llm import FakeLlm
 from tests.helpers import create_job, upload, wait_for_batch
 
 
@@ -145,28 +146,83 @@ def test_batch_of_named_resumes_reprocesses_them_and_keeps_counters_true(account
     assert (job_now["total_resumes"], job_now["completed_resumes"], job_now["failed_resumes"]) == (2, 2, 0)
 
 
-def test_analysis_on_demand_appears_on_the_resume(account: Account) -> None:
+def _wait_for_analysis(client, resume_id: str) -> dict:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + 60
+    detail = client.get(f"/api/resumes/{resume_id}").json()
+    while detail["analysis_status"] in (None, "pending") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        detail = client.get(f"/api/resumes/{resume_id}").json()
+    return dict(detail)
+
+
+def _unique_job(client, **overrides):  # type: ignore[no-untyped-def]
+    # A job text of its own, so no earlier test's cached analysis answers for it.
+    import uuid
+
+    return create_job(
+        client, description=f"{SAMPLE_JOB['description']} Ref {uuid.uuid4().hex[:8]}.", **overrides
+    )
+
+
+def test_analysis_on_demand_appears_on_the_resume_and_counts_its_tokens(account: Account) -> None:
     client = account.client
-    job = create_job(client)
+    job = _unique_job(client)
     resume_id = upload(client, job["id"], [_sample("bruno_takeda.pdf")]).json()["items"][0]["id"]
     too_early = client.post(f"/api/resumes/{resume_id}/analysis")
     assert too_early.status_code == 409
     wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
     accepted = client.post(f"/api/resumes/{resume_id}/analysis")
     assert accepted.status_code == 202
-    import time
-
-    deadline = time.monotonic() + 60
-    detail = client.get(f"/api/resumes/{resume_id}").json()
-    while detail["analysis_status"] == "pending" and time.monotonic() < deadline:
-        time.sleep(0.3)
-        detail = client.get(f"/api/resumes/{resume_id}").json()
+    detail = _wait_for_analysis(client, resume_id)
     assert detail["analysis_status"] == "completed"
     analysis = detail["analysis"]
-    assert analysis["offline"] is True
-    assert any("Python" in s for s in analysis["strengths"])
-    assert "Bruno Takeda" in analysis["summary"]
-    assert analysis["interview_questions"]
+    assert analysis["offline"] is False and analysis["model"] == "fake-model"
+    assert analysis["interview_questions"] and analysis["summary"].startswith("Candidate for")
+    used = client.get(f"/api/jobs/{job['id']}").json()["tokens_used"]
+    assert used == analysis["tokens_in"] + analysis["tokens_out"] > 0
+    # The ranking is untouched by the analysis.
+    assert (
+        detail["final_score"]
+        == client.get(f"/api/jobs/{job['id']}/resumes").json()["items"][0]["final_score"]
+    )
+
+
+def test_past_the_token_budget_an_analysis_is_refused_and_costs_nothing(
+    account: Account, llm: FakeLlm
+) -> None:
+    client = account.client
+    job = _unique_job(client, token_budget=1)
+    ids = [
+        i["id"]
+        for i in upload(client, job["id"], [_sample("bruno_takeda.pdf"), _sample("ada_quinlan.pdf")]).json()[
+            "items"
+        ]
+    ]
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    assert client.post(f"/api/resumes/{ids[0]}/analysis").status_code == 202
+    assert _wait_for_analysis(client, ids[0])["analysis_status"] == "completed"
+    calls = llm.calls()
+    refused = client.post(f"/api/resumes/{ids[1]}/analysis")
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert refused.json()["error"]["code"] == "budget_exceeded"
+    assert llm.calls() == calls
+    assert client.get(f"/api/resumes/{ids[1]}").json()["analysis_status"] is None
+
+
+def test_top_k_of_a_job_are_analyzed_automatically_after_the_batch(account: Account) -> None:
+    client = account.client
+    job = _unique_job(client, auto_analyze_top_k=2)
+    upload(client, job["id"], [_sample(s.filename) for s in SAMPLE_RESUMES if not s.image_only])
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    rows = client.get(f"/api/jobs/{job['id']}/resumes").json()["items"]
+    details = [
+        _wait_for_analysis(client, row["id"]) if i < 2 else client.get(f"/api/resumes/{row['id']}").json()
+        for i, row in enumerate(rows)
+    ]
+    assert [d["analysis_status"] for d in details[:2]] == ["completed", "completed"]
+    assert all(d["analysis_status"] is None for d in details[2:])
 
 
 def test_pdf_written_by_pymupdf_has_a_text_layer_and_the_scan_has_none() -> None:
@@ -178,7 +234,7 @@ def test_pdf_written_by_pymupdf_has_a_text_layer_and_the_scan_has_none() -> None
 
 
 def test_blind_job_masks_the_candidate_until_revealed_and_the_analysis_never_sees_the_name(
-    account: Account,
+    account: Account, llm: FakeLlm
 ) -> None:
     client = account.client
     job = create_job(client, blind_screening=True)
@@ -197,14 +253,10 @@ def test_blind_job_masks_the_candidate_until_revealed_and_the_analysis_never_see
     assert revealed["parsed"]["contact"]["email"] == "bruno.takeda@example.org"
     # The ranking still works on the masked resume, and the analyzer only ever saw the masked one.
     assert masked["passed"] is True
+    before = len(llm.prompts())
     assert client.post(f"/api/resumes/{resume_id}/analysis").status_code == 202
-    import time
-
-    deadline = time.monotonic() + 60
-    detail = client.get(f"/api/resumes/{resume_id}").json()
-    while detail["analysis_status"] == "pending" and time.monotonic() < deadline:
-        time.sleep(0.3)
-        detail = client.get(f"/api/resumes/{resume_id}").json()
+    detail = _wait_for_analysis(client, resume_id)
     assert detail["analysis_status"] == "completed"
-    assert "Bruno" not in detail["analysis"]["summary"]
-    assert detail["analysis"]["summary"].startswith("The candidate")
+    sent = " ".join(llm.prompts()[before:])
+    assert sent, "the analysis was not sent to the model"
+    assert "Bruno" not in sent and "bruno.takeda@example.org" not in sent and "Takeda" not in sent
