@@ -15,6 +15,7 @@ from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import nats as screener_nats
 from services.common.grpc_server import GrpcServer, install_stop_signals
 from services.common.logging import configure_logging
+from services.common.skills import load_taxonomy
 from services.gateway.api import ApiContext, create_app
 from services.gateway.auth import AuthService
 from services.gateway.db import make_engine, make_sessionmaker, migrate
@@ -93,6 +94,7 @@ async def main() -> None:
             readiness=readiness,
             max_files_per_upload=settings.max_files_per_upload,
             max_file_bytes=settings.max_file_bytes,
+            taxonomy=load_taxonomy(),
         )
     )
     cache_servicer = AnalysisCacheServicer(sessions)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -9,7 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf.json_format import ParseDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from screener.v1 import resume_pb2
 from services.common.errors import (
     BadFile,
+    Conflict,
     InvalidInput,
     NotFound,
     ScreeningError,
@@ -25,6 +31,7 @@ from services.common.errors import (
     Unauthorized,
 )
 from services.common.redaction import redact
+from services.common.skills import SkillTaxonomy
 from services.gateway import schemas
 from services.gateway.auth import AuthService, TokenPair
 from services.gateway.models import Batch, Job, Resume
@@ -42,6 +49,8 @@ class ApiContext:
     readiness: Callable[[], Awaitable[dict[str, str]]]
     max_files_per_upload: int
     max_file_bytes: int
+    taxonomy: SkillTaxonomy
+    sse_max_seconds: float = 600.0
 
 
 def _error(
@@ -324,6 +333,21 @@ def create_app(ctx: ApiContext) -> FastAPI:
             )
         return schemas.UploadResponse(items=out)
 
+    def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
+        ranking = resume.ranking or {}
+        return schemas.ResumeRow(
+            id=resume.id,
+            filename=resume.filename,
+            status=resume.status,
+            final_score=resume.final_score,
+            rank=rank,
+            passed=resume.passed,
+            candidate_name=None if job.blind_screening else resume.candidate_name,
+            failure_reason=resume.failure_reason,
+            matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
+            missing_skills=ranking.get("missing_required", []),
+        )
+
     @app.get("/api/jobs/{job_id}/resumes", response_model=schemas.ResumePage, tags=["resumes"])
     async def list_resumes(
         job_id: uuid.UUID,
@@ -336,31 +360,143 @@ def create_app(ctx: ApiContext) -> FastAPI:
         ] = None,
         passed: bool | None = None,
         sort: Literal["rank", "score", "name", "uploaded"] = "rank",
+        min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+        skill: Annotated[str | None, Query(max_length=100, description="a skill the resume lists")] = None,
+        q: Annotated[
+            str | None, Query(max_length=100, description="text in the name, file name or skills")
+        ] = None,
     ) -> schemas.ResumePage:
         job = await r.job_for_owner(job_id, user_id)
         if job is None:
             raise NotFound("job not found")
         rows, total = await r.ranked_page(
-            job_id, page=page, page_size=page_size, status=status, passed=passed, sort=sort
+            job_id,
+            page=page,
+            page_size=page_size,
+            status=status,
+            passed=passed,
+            sort=sort,
+            min_score=min_score,
+            skill=ctx.taxonomy.canonical_name(skill) if skill else None,
+            text=q,
+            search_names=not job.blind_screening,
         )
-        items = []
-        for resume, rank in rows:
-            ranking = resume.ranking or {}
-            items.append(
-                schemas.ResumeRow(
-                    id=resume.id,
-                    filename=resume.filename,
-                    status=resume.status,
-                    final_score=resume.final_score,
-                    rank=rank,
-                    passed=resume.passed,
-                    candidate_name=None if job.blind_screening else resume.candidate_name,
-                    failure_reason=resume.failure_reason,
-                    matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
-                    missing_skills=ranking.get("missing_required", []),
-                )
-            )
+        items = [resume_row(resume, rank, job) for resume, rank in rows]
         return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
+
+    @app.get(
+        "/api/jobs/{job_id}/export",
+        tags=["jobs"],
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    )
+    async def export_job(
+        job_id: uuid.UUID, user_id: UserId, r: Repo, format: Literal["csv", "json"] = "csv"
+    ) -> Response:
+        """The job's whole ranked table, as CSV or JSON."""
+        job = await r.job_for_owner(job_id, user_id)
+        if job is None:
+            raise NotFound("job not found")
+        rows: list[schemas.ResumeRow] = []
+        page = 1
+        while True:
+            chunk, total = await r.ranked_page(
+                job_id, page=page, page_size=200, status=None, passed=None, sort="rank"
+            )
+            rows += [resume_row(resume, rank, job) for resume, rank in chunk]
+            if len(rows) >= total or not chunk:
+                break
+            page += 1
+        if format == "json":
+            body = json.dumps(
+                {
+                    "job_id": str(job.id),
+                    "title": job.title,
+                    "items": [row.model_dump(mode="json") for row in rows],
+                }
+            )
+            return Response(body, media_type="application/json")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "rank",
+                "final_score",
+                "passed",
+                "candidate_name",
+                "filename",
+                "status",
+                "matched_skills",
+                "missing_skills",
+                "failure_reason",
+                "resume_id",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    row.rank or "",
+                    "" if row.final_score is None else f"{row.final_score:.2f}",
+                    "" if row.passed is None else str(row.passed).lower(),
+                    row.candidate_name or "",
+                    row.filename,
+                    row.status,
+                    "; ".join(row.matched_skills),
+                    "; ".join(row.missing_skills),
+                    row.failure_reason or "",
+                    row.id,
+                ]
+            )
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="job-{job.id}.csv"'},
+        )
+
+    @app.delete("/api/jobs/{job_id}", status_code=204, tags=["jobs"])
+    async def delete_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
+        """Delete a job, its resumes, batches and (unless another job holds them) its files."""
+        job = await r.job_for_owner(job_id, user_id, lock=True)
+        if job is None:
+            raise NotFound("job not found")
+        if await r.busy_resumes(job.id):
+            raise Conflict("the job has resumes being processed; delete it when its batch is done")
+        shas = await r.delete_job(job)
+        await r.session.flush()
+        for sha256 in set(shas):
+            if not await r.file_in_use(sha256):
+                await ctx.pipeline.delete_file(sha256)
+
+    @app.delete("/api/resumes/{resume_id}", status_code=204, tags=["resumes"])
+    async def delete_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
+        resume = await r.resume_for_owner(resume_id, user_id, lock=True)
+        if resume is None:
+            raise NotFound("resume not found")
+        if resume.status in ("queued", "extracting", "ranking"):
+            raise Conflict("the resume is being processed; delete it when it is done")
+        await r.delete_resume(resume)
+        await r.session.flush()
+        if not await r.file_in_use(resume.sha256):
+            await ctx.pipeline.delete_file(resume.sha256)
+
+    @app.get(
+        "/api/resumes/{resume_id}/file",
+        tags=["resumes"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    async def resume_file(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> Response:
+        """The original file, for its owner only."""
+        resume = await r.resume_for_owner(resume_id, user_id)
+        if resume is None:
+            raise NotFound("resume not found")
+        content = await ctx.pipeline.read_file(resume.sha256)
+        safe_name = re.sub(r"[^\w.-]", "_", resume.filename) or "resume"
+        return Response(
+            content,
+            media_type=resume.content_type,
+            headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+        )
 
     @app.get("/api/resumes/{resume_id}", response_model=schemas.ResumeDetail, tags=["resumes"])
     async def get_resume(
@@ -396,6 +532,38 @@ def create_app(ctx: ApiContext) -> FastAPI:
         batch = await ctx.pipeline.start_batch(r, user_id, body.job_id, body.resume_ids)
         await r.session.refresh(batch)
         return batch_out(batch)
+
+    @app.get(
+        "/api/batches/{batch_id}/events",
+        tags=["batches"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def batch_events(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> StreamingResponse:
+        """Live batch progress as Server-Sent Events: `progress` on every change, `done` at the end."""
+        if await r.batch_for_owner(batch_id, user_id) is None:
+            raise NotFound("batch not found")
+
+        async def stream() -> AsyncIterator[str]:
+            last = None
+            deadline = asyncio.get_running_loop().time() + ctx.sse_max_seconds
+            while asyncio.get_running_loop().time() < deadline:
+                async with ctx.sessions() as db:
+                    batch = await Repository(db).batch_for_owner(batch_id, user_id)
+                if batch is None:
+                    return
+                state = batch_out(batch).model_dump_json()
+                if state != last:
+                    last = state
+                    yield f"event: progress\ndata: {state}\n\n"
+                if batch.status == "done":
+                    yield f"event: done\ndata: {state}\n\n"
+                    return
+                await asyncio.sleep(0.5)
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/api/batches/{batch_id}", response_model=schemas.BatchOut, tags=["batches"])
     async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:

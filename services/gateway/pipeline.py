@@ -157,6 +157,19 @@ class PipelineService:
             await repo.move_job_counters(job_id, total=added)
         return outcomes
 
+    async def read_file(self, sha256: str) -> bytes:
+        try:
+            result = await self.store.get(sha256)
+        except Exception as exc:
+            raise NotFound("the file is no longer stored") from exc
+        return bytes(result.data or b"")
+
+    async def delete_file(self, sha256: str) -> None:
+        try:
+            await self.store.delete(sha256)
+        except Exception as exc:  # already gone: nothing to do
+            log.info("file %s not deleted: %s", sha256, exc)
+
     # batches
     async def start_batch(
         self, repo: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, resume_ids: list[uuid.UUID] | None

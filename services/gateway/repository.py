@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import Text, and_, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import Batch, EmailCode, Job, RefreshToken, Resume, User
@@ -166,6 +168,10 @@ class Repository:
         status: str | None,
         passed: bool | None,
         sort: str,
+        min_score: float | None = None,
+        skill: str | None = None,
+        text: str | None = None,
+        search_names: bool = True,
     ) -> tuple[list[tuple[Resume, int | None]], int]:
         """One page of a job's resumes with each one's rank in the whole job (by final_score)."""
         rank = func.rank().over(partition_by=Resume.job_id, order_by=Resume.final_score.desc())
@@ -179,6 +185,17 @@ class Repository:
             filters.append(Resume.status == status)
         if passed is not None:
             filters.append(Resume.passed.is_(passed))
+        if min_score is not None:
+            filters.append(Resume.final_score >= min_score)
+        if skill:
+            wanted = cast(literal(json.dumps([{"name": skill}])), JSONB)
+            filters.append(cast(Resume.parsed, JSONB)["skills"].op("@>")(wanted))
+        if text:
+            pattern = f"%{text}%"
+            found_in = [cast(Resume.parsed["skills"], Text).ilike(pattern)]
+            if search_names:
+                found_in += [Resume.candidate_name.ilike(pattern), Resume.filename.ilike(pattern)]
+            filters.append(or_(*found_in))
         order = {
             "rank": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
             "score": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
@@ -195,6 +212,31 @@ class Repository:
             .limit(page_size)
         )
         return [(row[0], row[1]) for row in rows.all()], int(total or 0)
+
+    async def delete_resume(self, resume: Resume) -> None:
+        completed = 1 if resume.status == "completed" else 0
+        failed = 1 if resume.status == "failed" else 0
+        await self.session.delete(resume)
+        await self.move_job_counters(resume.job_id, total=-1, completed=-completed, failed=-failed)
+
+    async def delete_job(self, job: Job) -> list[str]:
+        """Delete a job with its resumes and batches; returns the file hashes it held."""
+        shas = list(await self.session.scalars(select(Resume.sha256).where(Resume.job_id == job.id)))
+        await self.session.execute(delete(Resume).where(Resume.job_id == job.id))
+        await self.session.execute(delete(Batch).where(Batch.job_id == job.id))
+        await self.session.delete(job)
+        return shas
+
+    async def file_in_use(self, sha256: str) -> bool:
+        return bool(await self.session.scalar(select(func.count()).where(Resume.sha256 == sha256)))
+
+    async def busy_resumes(self, job_id: uuid.UUID) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(Resume.job_id == job_id, Resume.status.in_(ACTIVE_STATUSES))
+            )
+            or 0
+        )
 
     # batches
     async def batch_for_owner(self, batch_id: uuid.UUID, owner_id: uuid.UUID) -> Batch | None:
