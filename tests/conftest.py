@@ -45,6 +45,11 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeL
             "OPENAI_API_KEY": "test-key",
             "ANALYZER_MODEL": "fake-model",
             "ANALYZER_BATCH_SIZE": "4",
+            # Every test signs up from 127.0.0.1: per-client limits are raised, per-account ones stay.
+            "RATE_LIMIT_SIGNUP_PER_CLIENT": "1000",
+            "RATE_LIMIT_LOGIN_PER_CLIENT": "1000",
+            "RATE_LIMIT_UPLOAD_PER_CLIENT": "1000",
+            "CODE_RESEND_COOLDOWN_SECONDS": "2",
         },
     )
     running = Mesh(config)

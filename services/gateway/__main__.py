@@ -22,6 +22,7 @@ from services.gateway.db import make_engine, make_sessionmaker, migrate
 from services.gateway.grpc_api import AnalysisCacheServicer
 from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ async def main() -> None:
             max_files_per_upload=settings.max_files_per_upload,
             max_file_bytes=settings.max_file_bytes,
             taxonomy=load_taxonomy(),
+            limiter=RateLimiter(sessions),
+            limits=settings,
         )
     )
     cache_servicer = AnalysisCacheServicer(sessions)

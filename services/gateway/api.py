@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -33,10 +33,18 @@ from services.common.errors import (
 from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
 from services.gateway import schemas
-from services.gateway.auth import AuthService, TokenPair
+from services.gateway.auth import AuthService
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash, job_spec, to_dict
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.repository import Repository
+from services.gateway.settings import GatewaySettings
+
+T = TypeVar("T")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @dataclass
@@ -50,6 +58,8 @@ class ApiContext:
     max_files_per_upload: int
     max_file_bytes: int
     taxonomy: SkillTaxonomy
+    limiter: RateLimiter
+    limits: GatewaySettings
     sse_max_seconds: float = 600.0
 
 
@@ -176,8 +186,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
     # auth
     @app.post("/api/auth/signup", status_code=201, response_model=schemas.SignupResponse, tags=["auth"])
     async def signup(
-        body: schemas.SignupRequest, r: Repo, background: BackgroundTasks
+        body: schemas.SignupRequest, r: Repo, background: BackgroundTasks, request: Request
     ) -> schemas.SignupResponse:
+        await ctx.limiter.hit(
+            f"signup:client:{_client(request)}", ctx.limits.signup_per_client, 60, "sign-ups"
+        )
         user, mail = await ctx.auth.signup(r, body.email, body.password, body.name)
         # Sent after the response, which is after the commit: the code is valid when it arrives.
         background.add_task(ctx.auth.mailer.deliver, mail)
@@ -188,7 +201,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
             message="a verification code was sent to the email address",
         )
 
-    async def committing_even_on_error(action: Callable[[Repository], Awaitable[TokenPair]]) -> TokenPair:
+    async def committing_even_on_error(action: Callable[[Repository], Awaitable[T]]) -> T:
         # A wrong code must still count as an attempt and a reused refresh token must stay revoked,
         # so these calls commit what they wrote whether or not they succeed.
         async with ctx.sessions() as db:
@@ -199,11 +212,60 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.post("/api/auth/verify", response_model=schemas.TokenResponse, tags=["auth"])
     async def verify(body: schemas.VerifyRequest) -> schemas.TokenResponse:
+        await ctx.limiter.hit(
+            f"verify:account:{body.email.lower()}",
+            ctx.limits.verify_per_account,
+            600,
+            "verification attempts",
+        )
         pair = await committing_even_on_error(lambda r: ctx.auth.verify(r, body.email, body.code))
         return schemas.TokenResponse(**pair.__dict__)
 
+    @app.post("/api/auth/resend", status_code=202, response_model=schemas.Accepted, tags=["auth"])
+    async def resend_code(
+        body: schemas.EmailRequest, r: Repo, background: BackgroundTasks
+    ) -> schemas.Accepted:
+        """A new verification code, one per cooldown; the answer never tells whether the account exists."""
+        await ctx.limiter.hit(
+            f"resend:account:{body.email.lower()}", 1, ctx.limits.resend_cooldown_seconds, "code requests"
+        )
+        mail = await ctx.auth.resend_code(r, body.email)
+        if mail is not None:
+            background.add_task(ctx.auth.mailer.deliver, mail)
+        return schemas.Accepted(message="if the account waits for verification, a new code was sent")
+
+    @app.post("/api/auth/password/forgot", status_code=202, response_model=schemas.Accepted, tags=["auth"])
+    async def forgot_password(
+        body: schemas.EmailRequest, r: Repo, background: BackgroundTasks
+    ) -> schemas.Accepted:
+        await ctx.limiter.hit(
+            f"forgot:account:{body.email.lower()}", 1, ctx.limits.resend_cooldown_seconds, "reset requests"
+        )
+        mail = await ctx.auth.request_password_reset(r, body.email)
+        if mail is not None:
+            background.add_task(ctx.auth.mailer.deliver, mail)
+        return schemas.Accepted(message="if the account exists, a reset code was sent")
+
+    @app.post("/api/auth/password/reset", response_model=schemas.Accepted, tags=["auth"])
+    async def reset_password(body: schemas.PasswordResetRequest) -> schemas.Accepted:
+        await ctx.limiter.hit(
+            f"verify:account:{body.email.lower()}", ctx.limits.verify_per_account, 600, "reset attempts"
+        )
+
+        async def reset(r: Repository) -> None:
+            await ctx.auth.reset_password(r, body.email, body.code, body.new_password)
+
+        await committing_even_on_error(reset)
+        return schemas.Accepted(message="password changed; every session was signed out")
+
     @app.post("/api/auth/login", response_model=schemas.TokenResponse, tags=["auth"])
-    async def login(body: schemas.LoginRequest, r: Repo) -> schemas.TokenResponse:
+    async def login(body: schemas.LoginRequest, r: Repo, request: Request) -> schemas.TokenResponse:
+        await ctx.limiter.hit(
+            f"login:client:{_client(request)}", ctx.limits.login_per_client, 60, "sign-in attempts"
+        )
+        await ctx.limiter.hit(
+            f"login:account:{body.email.lower()}", ctx.limits.login_per_account, 60, "sign-in attempts"
+        )
         pair = await ctx.auth.login(r, body.email, body.password)
         return schemas.TokenResponse(**pair.__dict__)
 
@@ -296,8 +358,16 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/jobs/{job_id}/resumes", status_code=201, response_model=schemas.UploadResponse, tags=["resumes"]
     )
     async def upload_resumes(
-        job_id: uuid.UUID, user_id: UserId, r: Repo, files: Annotated[list[UploadFile], File()]
+        job_id: uuid.UUID,
+        user_id: UserId,
+        r: Repo,
+        request: Request,
+        files: Annotated[list[UploadFile], File()],
     ) -> schemas.UploadResponse:
+        await ctx.limiter.hit(f"upload:account:{user_id}", ctx.limits.upload_per_account, 60, "uploads")
+        await ctx.limiter.hit(
+            f"upload:client:{_client(request)}", ctx.limits.upload_per_client, 60, "uploads"
+        )
         if len(files) > ctx.max_files_per_upload:
             raise InvalidInput(f"at most {ctx.max_files_per_upload} files per request")
         items = []

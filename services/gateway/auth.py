@@ -111,11 +111,12 @@ class AuthService:
             f"It expires in {self.settings.otp_ttl_seconds // 60} minutes.\n",
         )
 
-    async def verify(self, repo: Repository, email: str, code: str) -> TokenPair:
+    async def _consume_code(self, repo: Repository, email: str, purpose: str, code: str) -> User:
+        """The account a valid, unexpired, unused code belongs to; each try counts, the code is single-use."""
         user = await repo.user_by_email(normalize_email(email))
         if user is None:
             raise Unauthorized("invalid or expired code")
-        record = await repo.latest_code(user.id, "verify")
+        record = await repo.latest_code(user.id, purpose)
         now = datetime.now(UTC)
         if record is None or record.expires_at < now:
             raise Unauthorized("invalid or expired code")
@@ -125,8 +126,37 @@ class AuthService:
         if not hmac.compare_digest(record.code_hash, self._code_hash(code.strip())):
             raise Unauthorized("invalid or expired code")
         record.consumed_at = now
+        return user
+
+    async def verify(self, repo: Repository, email: str, code: str) -> TokenPair:
+        user = await self._consume_code(repo, email, "verify", code)
         user.verified = True
         return await self.issue_tokens(repo, user, family_id=uuid.uuid4())
+
+    async def resend_code(self, repo: Repository, email: str) -> OutgoingMail | None:
+        """A new verification code for an unverified account (nothing, silently, otherwise)."""
+        user = await repo.user_by_email(normalize_email(email))
+        if user is None or user.verified:
+            return None
+        return await self.new_code(repo, user, "verify")
+
+    async def request_password_reset(self, repo: Repository, email: str) -> OutgoingMail | None:
+        user = await repo.user_by_email(normalize_email(email))
+        if user is None or not user.verified:
+            return None
+        mail = await self.new_code(repo, user, "reset")
+        return OutgoingMail(
+            mail.to,
+            "Your Screener password reset code",
+            mail.body.replace("verification code", "password reset code"),
+        )
+
+    async def reset_password(self, repo: Repository, email: str, code: str, new_password: str) -> None:
+        """Set a new password with a mailed code; every session of the account is signed out."""
+        check_password_strength(new_password)
+        user = await self._consume_code(repo, email, "reset", code)
+        user.password_hash = self.hasher.hash(new_password)
+        await repo.revoke_all_tokens(user.id, datetime.now(UTC))
 
     async def login(self, repo: Repository, email: str, password: str) -> TokenPair:
         user = await repo.user_by_email(normalize_email(email))

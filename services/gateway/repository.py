@@ -53,6 +53,13 @@ class Repository:
             .values(revoked_at=now)
         )
 
+    async def revoke_all_tokens(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     # jobs
     async def jobs_for_owner(self, owner_id: uuid.UUID) -> list[Job]:
         result = await self.session.scalars(

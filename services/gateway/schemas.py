@@ -27,6 +27,20 @@ class VerifyRequest(BaseModel):
     code: str = Field(min_length=4, max_length=12)
 
 
+class EmailRequest(BaseModel):
+    email: str
+
+
+class PasswordResetRequest(BaseModel):
+    email: str
+    code: str = Field(min_length=4, max_length=12)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class Accepted(BaseModel):
+    message: str
+
+
 class LoginRequest(BaseModel):
     email: str
     password: str = Field(max_length=256)

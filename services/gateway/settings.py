@@ -31,6 +31,14 @@ class GatewaySettings(ServiceSettings):
     ranker_addr: str = Field(default="127.0.0.1:50052", alias="RANKER_ADDR")
     analyzer_addr: str = Field(default="127.0.0.1:50053", alias="ANALYZER_ADDR")
     event_concurrency: int = Field(default=8, alias="EVENT_CONCURRENCY")
+    # Rate limits: attempts per minute (verification: per 10 minutes; code resend: one per cooldown).
+    login_per_account: int = Field(default=10, alias="RATE_LIMIT_LOGIN_PER_ACCOUNT")
+    login_per_client: int = Field(default=30, alias="RATE_LIMIT_LOGIN_PER_CLIENT")
+    signup_per_client: int = Field(default=10, alias="RATE_LIMIT_SIGNUP_PER_CLIENT")
+    verify_per_account: int = Field(default=10, alias="RATE_LIMIT_VERIFY_PER_ACCOUNT")
+    upload_per_account: int = Field(default=60, alias="RATE_LIMIT_UPLOAD_PER_ACCOUNT")
+    upload_per_client: int = Field(default=120, alias="RATE_LIMIT_UPLOAD_PER_CLIENT")
+    resend_cooldown_seconds: int = Field(default=60, alias="CODE_RESEND_COOLDOWN_SECONDS")
     # LLM analysis budgets in tokens (in + out); a job may set its own.
     job_token_budget: int = Field(default=500_000, alias="ANALYSIS_JOB_TOKEN_BUDGET")
     user_token_budget: int = Field(default=2_000_000, alias="ANALYSIS_USER_TOKEN_BUDGET")

@@ -112,3 +112,65 @@ def test_health_and_readiness(mesh: Mesh) -> None:
         "analyzer": "ok",
     }
     assert httpx.get(f"{mesh.http_url}/openapi.json").json()["info"]["title"] == "Screener API"
+
+
+def test_repeated_sign_in_failures_lock_the_account_out_with_retry_after(
+    mesh: Mesh, account: Account
+) -> None:
+    with httpx.Client(base_url=mesh.http_url) as client:
+        statuses = [
+            client.post(
+                "/api/auth/login", json={"email": account.email, "password": "Wrong-Passw0rd"}
+            ).status_code
+            for _ in range(10)
+        ]
+        assert statuses == [401] * 10
+        locked = client.post("/api/auth/login", json={"email": account.email, "password": PASSWORD})
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
+        assert locked.json()["error"]["code"] == "rate_limited"
+
+
+def test_resend_cooldown_and_password_reset_by_code(mesh: Mesh, mailbox: MailSink) -> None:
+    import time
+
+    email = f"reset-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
+    with httpx.Client(base_url=mesh.http_url) as client:
+        assert (
+            client.post(
+                "/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "R"}
+            ).status_code
+            == 201
+        )
+        first = mailbox.code_for(email)
+        assert client.post("/api/auth/resend", json={"email": email}).status_code == 202
+        too_soon = client.post("/api/auth/resend", json={"email": email})
+        assert too_soon.status_code == 429 and too_soon.headers["Retry-After"]
+        time.sleep(0.5)
+        second = mailbox.code_for(email, after=1)
+        # Only the newest code works.
+        if first != second:
+            assert client.post("/api/auth/verify", json={"email": email, "code": first}).status_code == 401
+        tokens = client.post("/api/auth/verify", json={"email": email, "code": second}).json()
+        sent_before = len(mailbox.messages_to(email))
+        unknown = client.post("/api/auth/password/forgot", json={"email": f"nobody-{email}"})
+        assert unknown.status_code == 202  # the same answer whether or not the account exists
+        assert client.post("/api/auth/password/forgot", json={"email": email}).status_code == 202
+        code = mailbox.code_for(email, after=sent_before)
+        weak = client.post(
+            "/api/auth/password/reset", json={"email": email, "code": code, "new_password": "short"}
+        )
+        assert weak.status_code == 422
+        new_password = "Another-Passw0rd!"
+        reset = client.post(
+            "/api/auth/password/reset", json={"email": email, "code": code, "new_password": new_password}
+        )
+        assert reset.status_code == 200, reset.text
+        assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 401
+        assert (
+            client.post("/api/auth/login", json={"email": email, "password": new_password}).status_code == 200
+        )
+        # Every earlier session was signed out.
+        assert (
+            client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code
+            == 401
+        )

@@ -1,0 +1,42 @@
+"""Rate limits shared by every gateway replica: fixed windows counted in Postgres."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from services.common.errors import TooManyRequests
+
+_HIT = text(
+    """
+    INSERT INTO rate_limits (key, window_start, count) VALUES (:key, :window_start, 1)
+    ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+    RETURNING count
+    """
+)
+
+
+class RateLimiter:
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self.sessions = sessions
+
+    async def hit(self, key: str, limit: int, window_seconds: int, what: str = "requests") -> None:
+        """Count one attempt for `key`; past `limit` in the current window, refuse with 429 and Retry-After.
+
+        Counted in a transaction of its own, so a failed attempt (a wrong password) still counts.
+        """
+        now = datetime.now(UTC)
+        epoch = int(now.timestamp())
+        start = datetime.fromtimestamp(epoch - epoch % window_seconds, UTC)
+        async with self.sessions() as session, session.begin():
+            count = (await session.execute(_HIT, {"key": key, "window_start": start})).scalar_one()
+            if count == 1 and epoch % 50 == 0:
+                await session.execute(
+                    text("DELETE FROM rate_limits WHERE window_start < :old"),
+                    {"old": now - timedelta(days=1)},
+                )
+        if count > limit:
+            retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()) + 1)
+            raise TooManyRequests(f"too many {what}; try again in {retry_after} s", retry_after=retry_after)
