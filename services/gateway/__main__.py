@@ -24,6 +24,7 @@ from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
+from services.gateway.tasks_api import expire_tasks
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,19 @@ async def main() -> None:
         max_deliver=settings.max_deliver,
     )
     consumer = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
+
+    async def expire_tasks_periodically() -> None:
+        while not stop.is_set():
+            try:
+                expired = await expire_tasks(app.state.ctx)
+                if expired:
+                    log.info("expired %d tasks", expired)
+            except Exception as exc:
+                log.warning("task expiry failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=60)
+
+    expiry = asyncio.create_task(expire_tasks_periodically())
     http = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -142,6 +156,7 @@ async def main() -> None:
         await serving
     with contextlib.suppress(Exception):
         await consumer
+    expiry.cancel()
     await grpc_server.stop(settings.shutdown_grace_seconds)
     for channel in channels.values():
         await channel.close()

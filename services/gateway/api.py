@@ -39,6 +39,7 @@ from services.gateway.pipeline import PipelineService, UploadItem, job_content_h
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
+from services.gateway.tasks_api import add_task_routes
 
 T = TypeVar("T")
 
@@ -154,6 +155,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         description="Resume screening: upload resumes to a job, start a batch, read the ranked results.",
     )
     app.state.ctx = ctx
+    add_task_routes(app)
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_: Request, exc: ScreeningError) -> JSONResponse:
