@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from services.common.settings import ServiceSettings
 
-DEFAULT_JWT_SECRET = "change-me-dev-only-secret-0123456789abcdef"
+DEFAULT_JWT_SECRET = "change-me-dev-only-secret-0123456789abcdef-not-for-any-real-deployment"
 
 
 class GatewaySettings(ServiceSettings):

@@ -174,3 +174,45 @@ def test_resend_cooldown_and_password_reset_by_code(mesh: Mesh, mailbox: MailSin
             client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code
             == 401
         )
+
+
+def test_expired_tampered_and_foreign_tokens_are_refused(mesh: Mesh, account: Account) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import jwt
+
+    from services.gateway.settings import DEFAULT_JWT_SECRET
+
+    token = account.client.headers["Authorization"].split()[1]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    now = datetime.now(UTC)
+
+    def call(forged: str) -> int:
+        return httpx.get(
+            f"{mesh.http_url}/api/jobs", headers={"Authorization": f"Bearer {forged}"}
+        ).status_code
+
+    assert call(token) == 200
+    expired = {
+        **claims,
+        "iat": now - timedelta(hours=2),
+        "nbf": now - timedelta(hours=2),
+        "exp": now - timedelta(hours=1),
+    }
+    assert call(jwt.encode(expired, DEFAULT_JWT_SECRET, algorithm="HS256")) == 401
+    assert (
+        call(jwt.encode({**claims, "aud": "another-service"}, DEFAULT_JWT_SECRET, algorithm="HS256")) == 401
+    )
+    assert call(jwt.encode({**claims, "iss": "someone-else"}, DEFAULT_JWT_SECRET, algorithm="HS256")) == 401
+    assert (
+        call(jwt.encode(claims, "a-different-secret-of-enough-length-0123456789", algorithm="HS256")) == 401
+    )
+    header, payload, signature = token.split(".")
+    tampered_payload = jwt.utils.base64url_encode(
+        jwt.utils.base64url_decode(payload).replace(
+            claims["sub"].encode(), b"00000000-0000-0000-0000-000000000000"
+        )
+    ).decode()
+    assert call(f"{header}.{tampered_payload}.{signature}") == 401
+    # An HS384 token signed with the right secret is still refused: the algorithm is pinned.
+    assert call(jwt.encode(claims, DEFAULT_JWT_SECRET, algorithm="HS384")) == 401
