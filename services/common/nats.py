@@ -154,6 +154,23 @@ Handler = Callable[[Msg], Awaitable[None]]
 GiveUp = Callable[[Msg, BaseException], Awaitable[None]]
 
 
+async def settle_failure(msg: Msg, exc: BaseException, give_up: GiveUp, max_deliver: int) -> None:
+    """A failed attempt: nak with a growing delay; past `max_deliver` deliveries, record and terminate."""
+    delivered = msg.metadata.num_delivered if msg.metadata else 1
+    if delivered >= max_deliver:
+        log.error("giving up on %s after %d deliveries: %s", msg.subject, delivered, exc)
+        try:
+            await give_up(msg, exc)
+            await msg.term()
+        except Exception:
+            log.exception("could not record give-up; leaving message for redelivery")
+        return
+    delay = min(2.0**delivered, 60.0)
+    log.warning("attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay)
+    with contextlib.suppress(Exception):
+        await msg.nak(delay=delay)
+
+
 class PullWorker:
     """Runs `handler` for each message of a durable pull consumer, `concurrency` at a time.
 
@@ -243,21 +260,7 @@ class PullWorker:
             raise
         except Exception as exc:
             heartbeat.cancel()
-            delivered = msg.metadata.num_delivered if msg.metadata else 1
-            if delivered >= self._max_deliver:
-                log.error("giving up on %s after %d deliveries: %s", msg.subject, delivered, exc)
-                try:
-                    await self._give_up(msg, exc)
-                    await msg.term()
-                except Exception:
-                    log.exception("could not record give-up; leaving message for redelivery")
-            else:
-                delay = min(2.0**delivered, 60.0)
-                log.warning(
-                    "attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay
-                )
-                with contextlib.suppress(Exception):
-                    await msg.nak(delay=delay)
+            await settle_failure(msg, exc, self._give_up, self._max_deliver)
         finally:
             self._slots.release()
 
@@ -336,13 +339,4 @@ class BatchPullWorker:
                 with contextlib.suppress(Exception):
                     await msg.ack()
                 continue
-            delivered = msg.metadata.num_delivered if msg.metadata else 1
-            if delivered >= self._max_deliver:
-                try:
-                    await self._give_up(msg, outcome)
-                    await msg.term()
-                except Exception:
-                    log.exception("could not record give-up; leaving message for redelivery")
-            else:
-                with contextlib.suppress(Exception):
-                    await msg.nak(delay=min(2.0**delivered, 60.0))
+            await settle_failure(msg, outcome, self._give_up, self._max_deliver)

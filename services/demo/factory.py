@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from services.demo.samples import wrap_words
+
 FIRST = [
     "Maya",
     "Jonas",
@@ -291,21 +293,10 @@ def _write_lines(page: pymupdf.Page, lines: list[tuple[str, str]], x: float, y: 
         font = "hebo" if kind in ("name", "heading") else "helv"
         if kind == "heading":
             y += 6
-        for part in _wrap(text, int(width / (size * 0.5))):
+        for part in wrap_words(text, int(width / (size * 0.5))):
             page.insert_text((x, y), part, fontsize=size, fontname=font)
             y += size + 4
     return y
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    words, out, current = text.split(), [], ""
-    for word in words:
-        if current and len(current) + 1 + len(word) > width:
-            out.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    return [*out, current] if current else out
 
 
 def one_column_pdf(

@@ -193,7 +193,7 @@ def render_pdf(lines: list[str], *, image_only: bool = False) -> bytes:
         size = 18 if index == 0 else (13 if is_heading else 10.5)
         if is_heading:
             y += 8
-        wrapped = _wrap(line, 95 if size < 12 else 60)
+        wrapped = wrap_words(line, 95 if size < 12 else 60)
         for part in wrapped:
             if y > 800:
                 page = doc.new_page(width=595, height=842)
@@ -217,7 +217,8 @@ def render_pdf(lines: list[str], *, image_only: bool = False) -> bytes:
     return result
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap_words(text: str, width: int) -> list[str]:
+    """Greedy word wrap to at most `width` characters a line."""
     words, lines, current = text.split(), [], ""
     for word in words:
         if current and len(current) + 1 + len(word) > width:
