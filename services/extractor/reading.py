@@ -23,7 +23,8 @@ import pymupdf
 from services.common.errors import BadFile, NoText
 from services.common.files import sniff_kind
 from services.common.hygiene import split_injections
-from services.extractor.layout import analyze_page
+from services.extractor.layout import PageLayout, analyze_page
+from services.extractor.structure import collapse_letter_spacing
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,6 @@ _INVISIBLE = str.maketrans(
 _ICON = re.compile(r" ?[\ue000-\uf8ff]+")
 
 
-def _collapse_letter_spacing(line: str) -> str:
-    # "J O H N   S M I T H" -> "JOHN SMITH": single letters separated by single spaces, words by wider gaps.
-    stripped = line.strip()
-    if re.fullmatch(r"(?:\S ){3,}\S(?:\s{2,}(?:\S ){1,}\S)*", stripped):
-        return " ".join(part.replace(" ", "") for part in re.split(r"\s{2,}", stripped))
-    return line
-
-
 def clean_text(text: str) -> str:
     """Repair what PDF text layers commonly get wrong: mojibake, icon-font glyphs, hyphenation, spacing."""
     import ftfy
@@ -107,7 +100,7 @@ def clean_text(text: str) -> str:
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     # Join words broken across lines with a hyphen: "develop-\nment" -> "development".
     text = re.sub(r"([a-z])-\n([a-z])", r"\1\2", text)
-    lines = [_collapse_letter_spacing(line) for line in text.splitlines()]
+    lines = [collapse_letter_spacing(line) for line in text.splitlines()]
     lines = [re.sub(r"[ \t]{3,}", "  ", line).strip() for line in lines]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -353,10 +346,10 @@ class DocumentReader:
                 return True
         return False
 
-    def _text_free_pictures(self, page: pymupdf.Page, layout: object) -> list[bytes]:
+    def _text_free_pictures(self, page: pymupdf.Page, layout: PageLayout) -> list[bytes]:
         area = page.rect.width * page.rect.height
         pictures = []
-        blocks = getattr(layout, "blocks", [])
+        blocks = layout.blocks
         for info in page.get_image_info():
             rect = pymupdf.Rect(info["bbox"]) & page.rect
             if rect.is_empty or rect.get_area() < 0.04 * area or min(rect.width, rect.height) < 30:

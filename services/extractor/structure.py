@@ -363,10 +363,11 @@ def _looks_like_name(line: str) -> bool:
     return not load_taxonomy().find(line, include_ambiguous=True)
 
 
-def _collapse_letter_spacing(line: str) -> str:
-    # "J O H N   S M I T H" -> "JOHN SMITH"
-    if re.fullmatch(r"(?:[A-Za-z] ){2,}[A-Za-z](?:\s{2,}(?:[A-Za-z] ){1,}[A-Za-z])*", line.strip()):
-        return " ".join(part.replace(" ", "") for part in re.split(r"\s{2,}", line.strip()))
+def collapse_letter_spacing(line: str) -> str:
+    """ "J O H N   S M I T H" -> "JOHN SMITH": single characters apart by one space, words by wider gaps."""
+    stripped = line.strip()
+    if re.fullmatch(r"(?:\S ){2,}\S(?:\s{2,}(?:\S ){1,}\S)*", stripped):
+        return " ".join(part.replace(" ", "") for part in re.split(r"\s{2,}", stripped))
     return line
 
 
@@ -391,7 +392,7 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
         for i, line in enumerate(top)
     ]
     for line in top:
-        candidate = _collapse_letter_spacing(line)
+        candidate = collapse_letter_spacing(line)
         if _looks_like_name(candidate):
             contact.name = " ".join(w.capitalize() if w.isupper() else w for w in candidate.split())
             break

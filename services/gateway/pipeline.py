@@ -449,7 +449,6 @@ class EventApplier:
     def __init__(self, sessions: async_sessionmaker, pipeline: PipelineService) -> None:
         self.sessions = sessions
         self.pipeline = pipeline
-        self.applied = 0
 
     async def __call__(self, msg: Msg) -> None:
         try:
@@ -462,7 +461,6 @@ class EventApplier:
                 result = await self.pipeline.apply_event(Repository(session), event)
         except (OperationalError, DBAPIError, OSError) as exc:
             raise screener_nats.RetryableError(f"database unavailable: {exc}") from exc
-        self.applied += 1
         log.debug("event %s for %s: %s", event.WhichOneof("outcome"), event.ref.resume_id, result)
 
     async def give_up(self, msg: Msg, exc: BaseException) -> None:
