@@ -22,22 +22,71 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from screener.v1 import resume_pb2 as screener_dot_v1_dot_resume__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19screener/v1/gateway.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"\x1f\n\x10\x41nalysisCacheKey\x12\x0b\n\x03key\x18\x01 \x01(\t\"h\n\x12\x41nalysisCacheEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x66ound\x18\x02 \x01(\x08\x12\'\n\x08\x61nalysis\x18\x03 \x01(\x0b\x32\x15.screener.v1.Analysis\x12\r\n\x05model\x18\x04 \x01(\t\"\x15\n\x13PutAnalysisResponse2\xb7\x01\n\x14\x41nalysisCacheService\x12M\n\x0bGetAnalysis\x12\x1d.screener.v1.AnalysisCacheKey\x1a\x1f.screener.v1.AnalysisCacheEntry\x12P\n\x0bPutAnalysis\x12\x1f.screener.v1.AnalysisCacheEntry\x1a .screener.v1.PutAnalysisResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19screener/v1/gateway.proto\x12\x0bscreener.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18screener/v1/resume.proto\"\x1f\n\x10\x41nalysisCacheKey\x12\x0b\n\x03key\x18\x01 \x01(\t\"h\n\x12\x41nalysisCacheEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x66ound\x18\x02 \x01(\x08\x12\'\n\x08\x61nalysis\x18\x03 \x01(\x0b\x32\x15.screener.v1.Analysis\x12\r\n\x05model\x18\x04 \x01(\t\"\x15\n\x13PutAnalysisResponse\"\xd5\x02\n\x08JobDraft\x12\r\n\x05title\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x17\n\x0frequired_skills\x18\x03 \x03(\t\x12\x18\n\x10preferred_skills\x18\x04 \x03(\t\x12\x1c\n\x14min_years_experience\x18\x05 \x01(\x01\x12\x17\n\x0f\x62lind_screening\x18\x06 \x01(\x08\x12,\n\x07weights\x18\x07 \x01(\x0b\x32\x1b.screener.v1.ScoringWeights\x12)\n\x05rules\x18\x08 \x01(\x0b\x32\x1a.screener.v1.KnockoutRules\x12\x1a\n\x12required_education\x18\t \x01(\t\x12\x19\n\x0ctoken_budget\x18\n \x01(\x03H\x00\x88\x01\x01\x12\x1a\n\x12\x61uto_analyze_top_k\x18\x0b \x01(\x05\x42\x0f\n\r_token_budget\"\xfa\x01\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12#\n\x04spec\x18\x02 \x01(\x0b\x32\x15.screener.v1.JobDraft\x12\x13\n\x0btokens_used\x18\x03 \x01(\x03\x12\x15\n\rtotal_resumes\x18\x04 \x01(\x05\x12\x19\n\x11\x63ompleted_resumes\x18\x05 \x01(\x05\x12\x16\n\x0e\x66\x61iled_resumes\x18\x06 \x01(\x05\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_updated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"6\n\x10\x43reateJobRequest\x12\"\n\x03job\x18\x01 \x01(\x0b\x32\x15.screener.v1.JobDraft\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\x11\n\x0fListJobsRequest\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.screener.v1.Job\"\"\n\x10\x44\x65leteJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\x13\n\x11\x44\x65leteJobResponse\"U\n\x14UploadResumesRequest\x12\x10\n\x06job_id\x18\x01 \x01(\tH\x00\x12\x12\n\x08\x66ilename\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x63hunk\x18\x03 \x01(\x0cH\x00\x42\x06\n\x04part\"\x92\x01\n\rUploadOutcome\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x11\n\tresume_id\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\x12\n\nerror_code\x18\x06 \x01(\t\x12\x15\n\rerror_message\x18\x07 \x01(\t\"B\n\x15UploadResumesResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.screener.v1.UploadOutcome\"7\n\x11StartBatchRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nresume_ids\x18\x02 \x03(\t\"\xc6\x01\n\x05\x42\x61tch\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\x12\x11\n\tcompleted\x18\x04 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x05\x12\x0e\n\x06status\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"#\n\x0fGetBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"%\n\x11WatchBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"\xff\x01\n\tResumeRow\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x18\n\x0b\x66inal_score\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x11\n\x04rank\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x06passed\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x16\n\x0e\x63\x61ndidate_name\x18\x07 \x01(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x08 \x01(\t\x12\x16\n\x0ematched_skills\x18\t \x03(\t\x12\x16\n\x0emissing_skills\x18\n \x03(\tB\x0e\n\x0c_final_scoreB\x07\n\x05_rankB\t\n\x07_passed\"Z\n\x0b\x42\x61tchUpdate\x12!\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x12.screener.v1.Batch\x12(\n\x08\x66inished\x18\x02 \x03(\x0b\x32\x16.screener.v1.ResumeRow\"\xc7\x01\n\x12ListResumesRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x13\n\x06passed\x18\x05 \x01(\x08H\x00\x88\x01\x01\x12\x0c\n\x04sort\x18\x06 \x01(\t\x12\x16\n\tmin_score\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\r\n\x05skill\x18\x08 \x01(\t\x12\r\n\x05query\x18\t \x01(\tB\t\n\x07_passedB\x0c\n\n_min_score\"l\n\x13ListResumesResponse\x12%\n\x05items\x18\x01 \x03(\x0b\x32\x16.screener.v1.ResumeRow\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"5\n\x10GetResumeRequest\x12\x11\n\tresume_id\x18\x01 \x01(\t\x12\x0e\n\x06reveal\x18\x02 \x01(\x08\"\xaa\x04\n\x0cResumeDetail\x12#\n\x03row\x18\x01 \x01(\x0b\x32\x16.screener.v1.ResumeRow\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x17\n\x0f\x66\x61ilure_message\x18\x07 \x01(\t\x12\x10\n\x08redacted\x18\x08 \x01(\x08\x12)\n\x06parsed\x18\t \x01(\x0b\x32\x19.screener.v1.ParsedResume\x12(\n\x07ranking\x18\n \x01(\x0b\x32\x17.screener.v1.RankResult\x12\x17\n\x0f\x61nalysis_status\x18\x0b \x01(\t\x12\'\n\x08\x61nalysis\x18\x0c \x01(\x0b\x32\x15.screener.v1.Analysis\x12\x42\n\rstage_seconds\x18\r \x03(\x0b\x32+.screener.v1.ResumeDetail.StageSecondsEntry\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\xb7\x01\n\x14\x41nalysisCacheService\x12M\n\x0bGetAnalysis\x12\x1d.screener.v1.AnalysisCacheKey\x1a\x1f.screener.v1.AnalysisCacheEntry\x12P\n\x0bPutAnalysis\x12\x1f.screener.v1.AnalysisCacheEntry\x1a .screener.v1.PutAnalysisResponse2\xda\x05\n\x10ScreeningService\x12<\n\tCreateJob\x12\x1d.screener.v1.CreateJobRequest\x1a\x10.screener.v1.Job\x12\x36\n\x06GetJob\x12\x1a.screener.v1.GetJobRequest\x1a\x10.screener.v1.Job\x12G\n\x08ListJobs\x12\x1c.screener.v1.ListJobsRequest\x1a\x1d.screener.v1.ListJobsResponse\x12J\n\tDeleteJob\x12\x1d.screener.v1.DeleteJobRequest\x1a\x1e.screener.v1.DeleteJobResponse\x12X\n\rUploadResumes\x12!.screener.v1.UploadResumesRequest\x1a\".screener.v1.UploadResumesResponse(\x01\x12@\n\nStartBatch\x12\x1e.screener.v1.StartBatchRequest\x1a\x12.screener.v1.Batch\x12<\n\x08GetBatch\x12\x1c.screener.v1.GetBatchRequest\x1a\x12.screener.v1.Batch\x12H\n\nWatchBatch\x12\x1e.screener.v1.WatchBatchRequest\x1a\x18.screener.v1.BatchUpdate0\x01\x12P\n\x0bListResumes\x12\x1f.screener.v1.ListResumesRequest\x1a .screener.v1.ListResumesResponse\x12\x45\n\tGetResume\x12\x1d.screener.v1.GetResumeRequest\x1a\x19.screener.v1.ResumeDetailb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'screener.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ANALYSISCACHEKEY']._serialized_start=68
-  _globals['_ANALYSISCACHEKEY']._serialized_end=99
-  _globals['_ANALYSISCACHEENTRY']._serialized_start=101
-  _globals['_ANALYSISCACHEENTRY']._serialized_end=205
-  _globals['_PUTANALYSISRESPONSE']._serialized_start=207
-  _globals['_PUTANALYSISRESPONSE']._serialized_end=228
-  _globals['_ANALYSISCACHESERVICE']._serialized_start=231
-  _globals['_ANALYSISCACHESERVICE']._serialized_end=414
+  _globals['_RESUMEDETAIL_STAGESECONDSENTRY']._loaded_options = None
+  _globals['_RESUMEDETAIL_STAGESECONDSENTRY']._serialized_options = b'8\001'
+  _globals['_ANALYSISCACHEKEY']._serialized_start=101
+  _globals['_ANALYSISCACHEKEY']._serialized_end=132
+  _globals['_ANALYSISCACHEENTRY']._serialized_start=134
+  _globals['_ANALYSISCACHEENTRY']._serialized_end=238
+  _globals['_PUTANALYSISRESPONSE']._serialized_start=240
+  _globals['_PUTANALYSISRESPONSE']._serialized_end=261
+  _globals['_JOBDRAFT']._serialized_start=264
+  _globals['_JOBDRAFT']._serialized_end=605
+  _globals['_JOB']._serialized_start=608
+  _globals['_JOB']._serialized_end=858
+  _globals['_CREATEJOBREQUEST']._serialized_start=860
+  _globals['_CREATEJOBREQUEST']._serialized_end=914
+  _globals['_GETJOBREQUEST']._serialized_start=916
+  _globals['_GETJOBREQUEST']._serialized_end=947
+  _globals['_LISTJOBSREQUEST']._serialized_start=949
+  _globals['_LISTJOBSREQUEST']._serialized_end=966
+  _globals['_LISTJOBSRESPONSE']._serialized_start=968
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1018
+  _globals['_DELETEJOBREQUEST']._serialized_start=1020
+  _globals['_DELETEJOBREQUEST']._serialized_end=1054
+  _globals['_DELETEJOBRESPONSE']._serialized_start=1056
+  _globals['_DELETEJOBRESPONSE']._serialized_end=1075
+  _globals['_UPLOADRESUMESREQUEST']._serialized_start=1077
+  _globals['_UPLOADRESUMESREQUEST']._serialized_end=1162
+  _globals['_UPLOADOUTCOME']._serialized_start=1165
+  _globals['_UPLOADOUTCOME']._serialized_end=1311
+  _globals['_UPLOADRESUMESRESPONSE']._serialized_start=1313
+  _globals['_UPLOADRESUMESRESPONSE']._serialized_end=1379
+  _globals['_STARTBATCHREQUEST']._serialized_start=1381
+  _globals['_STARTBATCHREQUEST']._serialized_end=1436
+  _globals['_BATCH']._serialized_start=1439
+  _globals['_BATCH']._serialized_end=1637
+  _globals['_GETBATCHREQUEST']._serialized_start=1639
+  _globals['_GETBATCHREQUEST']._serialized_end=1674
+  _globals['_WATCHBATCHREQUEST']._serialized_start=1676
+  _globals['_WATCHBATCHREQUEST']._serialized_end=1713
+  _globals['_RESUMEROW']._serialized_start=1716
+  _globals['_RESUMEROW']._serialized_end=1971
+  _globals['_BATCHUPDATE']._serialized_start=1973
+  _globals['_BATCHUPDATE']._serialized_end=2063
+  _globals['_LISTRESUMESREQUEST']._serialized_start=2066
+  _globals['_LISTRESUMESREQUEST']._serialized_end=2265
+  _globals['_LISTRESUMESRESPONSE']._serialized_start=2267
+  _globals['_LISTRESUMESRESPONSE']._serialized_end=2375
+  _globals['_GETRESUMEREQUEST']._serialized_start=2377
+  _globals['_GETRESUMEREQUEST']._serialized_end=2430
+  _globals['_RESUMEDETAIL']._serialized_start=2433
+  _globals['_RESUMEDETAIL']._serialized_end=2987
+  _globals['_RESUMEDETAIL_STAGESECONDSENTRY']._serialized_start=2936
+  _globals['_RESUMEDETAIL_STAGESECONDSENTRY']._serialized_end=2987
+  _globals['_ANALYSISCACHESERVICE']._serialized_start=2990
+  _globals['_ANALYSISCACHESERVICE']._serialized_end=3173
+  _globals['_SCREENINGSERVICE']._serialized_start=3176
+  _globals['_SCREENINGSERVICE']._serialized_end=3906
 # @@protoc_insertion_point(module_scope)

@@ -144,3 +144,475 @@ class AnalysisCacheService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class ScreeningServiceStub:
+    """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
+    (created with POST /api/keys) as the metadata `authorization: Bearer <key>` or `x-api-key: <key>`;
+    a key acts for its owner only, and another owner's jobs, resumes and batches answer NOT_FOUND.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateJob = channel.unary_unary(
+                '/screener.v1.ScreeningService/CreateJob',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.CreateJobRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.Job.FromString,
+                _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/screener.v1.ScreeningService/GetJob',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.Job.FromString,
+                _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/screener.v1.ScreeningService/ListJobs',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.DeleteJob = channel.unary_unary(
+                '/screener.v1.ScreeningService/DeleteJob',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.DeleteJobRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.DeleteJobResponse.FromString,
+                _registered_method=True)
+        self.UploadResumes = channel.stream_unary(
+                '/screener.v1.ScreeningService/UploadResumes',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.UploadResumesRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.UploadResumesResponse.FromString,
+                _registered_method=True)
+        self.StartBatch = channel.unary_unary(
+                '/screener.v1.ScreeningService/StartBatch',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.StartBatchRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.Batch.FromString,
+                _registered_method=True)
+        self.GetBatch = channel.unary_unary(
+                '/screener.v1.ScreeningService/GetBatch',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.GetBatchRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.Batch.FromString,
+                _registered_method=True)
+        self.WatchBatch = channel.unary_stream(
+                '/screener.v1.ScreeningService/WatchBatch',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.WatchBatchRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.BatchUpdate.FromString,
+                _registered_method=True)
+        self.ListResumes = channel.unary_unary(
+                '/screener.v1.ScreeningService/ListResumes',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.ListResumesRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.ListResumesResponse.FromString,
+                _registered_method=True)
+        self.GetResume = channel.unary_unary(
+                '/screener.v1.ScreeningService/GetResume',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.GetResumeRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.ResumeDetail.FromString,
+                _registered_method=True)
+
+
+class ScreeningServiceServicer:
+    """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
+    (created with POST /api/keys) as the metadata `authorization: Bearer <key>` or `x-api-key: <key>`;
+    a key acts for its owner only, and another owner's jobs, resumes and batches answer NOT_FOUND.
+    """
+
+    def CreateJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobs(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadResumes(self, request_iterator, context):
+        """A stream of parts: first the job_id, then for each file its filename followed by its chunks
+        (at most 4 MiB each). Every file gets its own outcome; one bad file fails nothing else.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchBatch(self, request, context):
+        """Batch progress and each resume's outcome as it lands; the last message has batch.status "done".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListResumes(self, request, context):
+        """The ranked list of a job's resumes, with the REST API's paging, sorting and filters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetResume(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ScreeningServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateJob,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.CreateJobRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.Job.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.Job.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.ListJobsRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'DeleteJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteJob,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.DeleteJobRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.DeleteJobResponse.SerializeToString,
+            ),
+            'UploadResumes': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadResumes,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.UploadResumesRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.UploadResumesResponse.SerializeToString,
+            ),
+            'StartBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartBatch,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.StartBatchRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.Batch.SerializeToString,
+            ),
+            'GetBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBatch,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.GetBatchRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.Batch.SerializeToString,
+            ),
+            'WatchBatch': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchBatch,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.WatchBatchRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.BatchUpdate.SerializeToString,
+            ),
+            'ListResumes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListResumes,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.ListResumesRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.ListResumesResponse.SerializeToString,
+            ),
+            'GetResume': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResume,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.GetResumeRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.ResumeDetail.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'screener.v1.ScreeningService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('screener.v1.ScreeningService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ScreeningService:
+    """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
+    (created with POST /api/keys) as the metadata `authorization: Bearer <key>` or `x-api-key: <key>`;
+    a key acts for its owner only, and another owner's jobs, resumes and batches answer NOT_FOUND.
+    """
+
+    @staticmethod
+    def CreateJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/CreateJob',
+            screener_dot_v1_dot_gateway__pb2.CreateJobRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/GetJob',
+            screener_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/ListJobs',
+            screener_dot_v1_dot_gateway__pb2.ListJobsRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/DeleteJob',
+            screener_dot_v1_dot_gateway__pb2.DeleteJobRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.DeleteJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadResumes(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/screener.v1.ScreeningService/UploadResumes',
+            screener_dot_v1_dot_gateway__pb2.UploadResumesRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.UploadResumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/StartBatch',
+            screener_dot_v1_dot_gateway__pb2.StartBatchRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.Batch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/GetBatch',
+            screener_dot_v1_dot_gateway__pb2.GetBatchRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.Batch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/screener.v1.ScreeningService/WatchBatch',
+            screener_dot_v1_dot_gateway__pb2.WatchBatchRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.BatchUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListResumes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/ListResumes',
+            screener_dot_v1_dot_gateway__pb2.ListResumesRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.ListResumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/GetResume',
+            screener_dot_v1_dot_gateway__pb2.GetResumeRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.ResumeDetail.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -68,3 +68,136 @@ class AnalysisCacheServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_gateway_pb2.PutAnalysisResponse, _abc.Awaitable[_gateway_pb2.PutAnalysisResponse]]: ...
 
 def add_AnalysisCacheServiceServicer_to_server(servicer: AnalysisCacheServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class ScreeningServiceStub:
+    """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
+    (created with POST /api/keys) as the metadata `authorization: Bearer <key>` or `x-api-key: <key>`;
+    a key acts for its owner only, and another owner's jobs, resumes and batches answer NOT_FOUND.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> ScreeningServiceAsyncStub: ...
+    CreateJob: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CreateJobRequest, _gateway_pb2.Job]
+    GetJob: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetJobRequest, _gateway_pb2.Job]
+    ListJobs: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListJobsRequest, _gateway_pb2.ListJobsResponse]
+    DeleteJob: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DeleteJobRequest, _gateway_pb2.DeleteJobResponse]
+    UploadResumes: _grpc.StreamUnaryMultiCallable[_gateway_pb2.UploadResumesRequest, _gateway_pb2.UploadResumesResponse]
+    """A stream of parts: first the job_id, then for each file its filename followed by its chunks
+    (at most 4 MiB each). Every file gets its own outcome; one bad file fails nothing else.
+    """
+    StartBatch: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.StartBatchRequest, _gateway_pb2.Batch]
+    GetBatch: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetBatchRequest, _gateway_pb2.Batch]
+    WatchBatch: _grpc.UnaryStreamMultiCallable[_gateway_pb2.WatchBatchRequest, _gateway_pb2.BatchUpdate]
+    """Batch progress and each resume's outcome as it lands; the last message has batch.status "done"."""
+    ListResumes: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListResumesRequest, _gateway_pb2.ListResumesResponse]
+    """The ranked list of a job's resumes, with the REST API's paging, sorting and filters."""
+    GetResume: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetResumeRequest, _gateway_pb2.ResumeDetail]
+
+@_typing.type_check_only
+class ScreeningServiceAsyncStub(ScreeningServiceStub):
+    """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
+    (created with POST /api/keys) as the metadata `authorization: Bearer <key>` or `x-api-key: <key>`;
+    a key acts for its owner only, and another owner's jobs, resumes and batches answer NOT_FOUND.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    CreateJob: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CreateJobRequest, _gateway_pb2.Job]  # type: ignore[assignment]
+    GetJob: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetJobRequest, _gateway_pb2.Job]  # type: ignore[assignment]
+    ListJobs: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListJobsRequest, _gateway_pb2.ListJobsResponse]  # type: ignore[assignment]
+    DeleteJob: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DeleteJobRequest, _gateway_pb2.DeleteJobResponse]  # type: ignore[assignment]
+    UploadResumes: _aio.StreamUnaryMultiCallable[_gateway_pb2.UploadResumesRequest, _gateway_pb2.UploadResumesResponse]  # type: ignore[assignment]
+    """A stream of parts: first the job_id, then for each file its filename followed by its chunks
+    (at most 4 MiB each). Every file gets its own outcome; one bad file fails nothing else.
+    """
+    StartBatch: _aio.UnaryUnaryMultiCallable[_gateway_pb2.StartBatchRequest, _gateway_pb2.Batch]  # type: ignore[assignment]
+    GetBatch: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetBatchRequest, _gateway_pb2.Batch]  # type: ignore[assignment]
+    WatchBatch: _aio.UnaryStreamMultiCallable[_gateway_pb2.WatchBatchRequest, _gateway_pb2.BatchUpdate]  # type: ignore[assignment]
+    """Batch progress and each resume's outcome as it lands; the last message has batch.status "done"."""
+    ListResumes: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListResumesRequest, _gateway_pb2.ListResumesResponse]  # type: ignore[assignment]
+    """The ranked list of a job's resumes, with the REST API's paging, sorting and filters."""
+    GetResume: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetResumeRequest, _gateway_pb2.ResumeDetail]  # type: ignore[assignment]
+
+class ScreeningServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
+    (created with POST /api/keys) as the metadata `authorization: Bearer <key>` or `x-api-key: <key>`;
+    a key acts for its owner only, and another owner's jobs, resumes and batches answer NOT_FOUND.
+    """
+
+    @_abc_1.abstractmethod
+    def CreateJob(
+        self,
+        request: _gateway_pb2.CreateJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Job, _abc.Awaitable[_gateway_pb2.Job]]: ...
+
+    @_abc_1.abstractmethod
+    def GetJob(
+        self,
+        request: _gateway_pb2.GetJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Job, _abc.Awaitable[_gateway_pb2.Job]]: ...
+
+    @_abc_1.abstractmethod
+    def ListJobs(
+        self,
+        request: _gateway_pb2.ListJobsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ListJobsResponse, _abc.Awaitable[_gateway_pb2.ListJobsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteJob(
+        self,
+        request: _gateway_pb2.DeleteJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.DeleteJobResponse, _abc.Awaitable[_gateway_pb2.DeleteJobResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UploadResumes(
+        self,
+        request_iterator: _MaybeAsyncIterator[_gateway_pb2.UploadResumesRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.UploadResumesResponse, _abc.Awaitable[_gateway_pb2.UploadResumesResponse]]:
+        """A stream of parts: first the job_id, then for each file its filename followed by its chunks
+        (at most 4 MiB each). Every file gets its own outcome; one bad file fails nothing else.
+        """
+
+    @_abc_1.abstractmethod
+    def StartBatch(
+        self,
+        request: _gateway_pb2.StartBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Batch, _abc.Awaitable[_gateway_pb2.Batch]]: ...
+
+    @_abc_1.abstractmethod
+    def GetBatch(
+        self,
+        request: _gateway_pb2.GetBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Batch, _abc.Awaitable[_gateway_pb2.Batch]]: ...
+
+    @_abc_1.abstractmethod
+    def WatchBatch(
+        self,
+        request: _gateway_pb2.WatchBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_gateway_pb2.BatchUpdate], _abc.AsyncIterator[_gateway_pb2.BatchUpdate]]:
+        """Batch progress and each resume's outcome as it lands; the last message has batch.status "done"."""
+
+    @_abc_1.abstractmethod
+    def ListResumes(
+        self,
+        request: _gateway_pb2.ListResumesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ListResumesResponse, _abc.Awaitable[_gateway_pb2.ListResumesResponse]]:
+        """The ranked list of a job's resumes, with the REST API's paging, sorting and filters."""
+
+    @_abc_1.abstractmethod
+    def GetResume(
+        self,
+        request: _gateway_pb2.GetResumeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ResumeDetail, _abc.Awaitable[_gateway_pb2.ResumeDetail]]: ...
+
+def add_ScreeningServiceServicer_to_server(servicer: ScreeningServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

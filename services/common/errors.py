@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, ClassVar
 
 import grpc
@@ -83,8 +84,14 @@ class Unavailable(ScreeningError):
     grpc_status = grpc.StatusCode.UNAVAILABLE
 
 
+async def _abort(context: grpc.aio.ServicerContext, exc: ScreeningError) -> None:
+    if isinstance(exc, TooManyRequests):
+        context.set_trailing_metadata((("retry-after", str(exc.retry_after)),))
+    await context.abort(exc.grpc_status, f"{exc.code}: {exc.message}")
+
+
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    """Turns a ScreeningError raised by a unary servicer method into the matching gRPC status."""
+    """Turns a ScreeningError raised by any servicer method (unary or streaming) into its gRPC status."""
 
     async def intercept_service(
         self,
@@ -92,18 +99,39 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
-        inner = handler.unary_unary
+        codec = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
 
-        async def mapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            try:
-                return await inner(request, context)
-            except ScreeningError as exc:
-                await context.abort(exc.grpc_status, f"{exc.code}: {exc.message}")
+        def returning(inner: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            async def mapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    return await inner(request, context)
+                except ScreeningError as exc:
+                    await _abort(context, exc)
 
-        return grpc.unary_unary_rpc_method_handler(
-            mapped,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+            return mapped
+
+        def streaming(inner: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+            async def mapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                try:
+                    async for response in inner(request, context):
+                        yield response
+                except ScreeningError as exc:
+                    await _abort(context, exc)
+
+            return mapped
+
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(returning(handler.unary_unary), **codec)
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(returning(handler.stream_unary), **codec)
+        # Streaming handlers that write with context.write (health's Watch) are left as they are.
+        if inspect.isasyncgenfunction(handler.unary_stream):
+            return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), **codec)
+        if inspect.isasyncgenfunction(handler.stream_stream):
+            return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), **codec)
+        return handler

@@ -19,7 +19,7 @@ from services.common.skills import load_taxonomy
 from services.gateway.api import ApiContext, create_app
 from services.gateway.auth import AuthService
 from services.gateway.db import make_engine, make_sessionmaker, migrate
-from services.gateway.grpc_api import AnalysisCacheServicer
+from services.gateway.grpc_api import AnalysisCacheServicer, ScreeningServicer
 from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
 from services.gateway.ratelimit import RateLimiter
@@ -102,11 +102,22 @@ async def main() -> None:
         )
     )
     cache_servicer = AnalysisCacheServicer(sessions)
+    screening_servicer = ScreeningServicer(app.state.ctx)
     grpc_server = GrpcServer(
         settings.grpc_host,
         settings.grpc_port,
-        [gateway_pb2.DESCRIPTOR.services_by_name["AnalysisCacheService"].full_name],
-        [lambda server: gateway_pb2_grpc.add_AnalysisCacheServiceServicer_to_server(cache_servicer, server)],
+        [
+            gateway_pb2.DESCRIPTOR.services_by_name[name].full_name
+            for name in ("AnalysisCacheService", "ScreeningService")
+        ],
+        [
+            lambda server: gateway_pb2_grpc.add_AnalysisCacheServiceServicer_to_server(
+                cache_servicer, server
+            ),
+            lambda server: gateway_pb2_grpc.add_ScreeningServiceServicer_to_server(
+                screening_servicer, server
+            ),
+        ],
     )
     await grpc_server.start()
     worker = screener_nats.PullWorker(

@@ -16,11 +16,9 @@ from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from google.protobuf.json_format import ParseDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from screener.v1 import resume_pb2
 from services.common.errors import (
     BadFile,
     Conflict,
@@ -30,12 +28,11 @@ from services.common.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
-from services.gateway import schemas
+from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
-from services.gateway.models import Batch, Job, Resume
-from services.gateway.pipeline import PipelineService, UploadItem, job_content_hash, job_spec, to_dict
+from services.gateway.operations import batch_out, job_out, resume_row
+from services.gateway.pipeline import PipelineService, UploadItem
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
@@ -71,51 +68,6 @@ def _error(
     if details is not None:
         body["error"]["details"] = details
     return JSONResponse(status_code=status, content=body, headers=headers)
-
-
-def job_out(job: Job) -> schemas.JobOut:
-    return schemas.JobOut.model_validate(job, from_attributes=True)
-
-
-def batch_out(batch: Batch) -> schemas.BatchOut:
-    return schemas.BatchOut.model_validate(batch, from_attributes=True)
-
-
-def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> schemas.ResumeDetail:
-    ranking = resume.ranking or {}
-    parsed = resume.parsed
-    if masked and parsed is not None:
-        parsed = to_dict(redact(ParseDict(parsed, resume_pb2.ParsedResume(), ignore_unknown_fields=True)))
-    return schemas.ResumeDetail(
-        id=resume.id,
-        job_id=resume.job_id,
-        batch_id=resume.batch_id,
-        filename=resume.filename,
-        sha256=resume.sha256,
-        content_type=resume.content_type,
-        size_bytes=resume.size_bytes,
-        status=resume.status,
-        failure={"reason": resume.failure_reason, "message": resume.failure_message}
-        if resume.status == "failed"
-        else None,
-        candidate_name=None if masked else resume.candidate_name,
-        redacted=masked,
-        quality=(parsed or {}).get("quality"),
-        flags=list((parsed or {}).get("flags", [])),
-        parsed=parsed,
-        final_score=resume.final_score,
-        rank=rank,
-        passed=resume.passed,
-        reasons=list(ranking.get("reasons", [])),
-        explanation=ranking.get("explanation"),
-        score_components=ranking.get("components"),
-        ranking=resume.ranking or None,
-        analysis_status=resume.analysis_status,
-        analysis=resume.analysis,
-        stage_seconds=resume.stage_seconds or {},
-        created_at=resume.created_at,
-        updated_at=resume.updated_at,
-    )
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -283,33 +235,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     # jobs
     @app.post("/api/jobs", status_code=201, response_model=schemas.JobOut, tags=["jobs"])
     async def create_job(body: schemas.JobCreate, user_id: UserId, r: Repo) -> schemas.JobOut:
-        required = [s.strip() for s in body.required_skills if s.strip()]
-        preferred = [s.strip() for s in body.preferred_skills if s.strip()]
-        job = Job(
-            owner_id=user_id,
-            title=body.title.strip(),
-            description=body.description,
-            required_skills=required,
-            preferred_skills=preferred,
-            min_years_experience=body.min_years_experience,
-            blind_screening=body.blind_screening,
-            weights=body.weights.model_dump(exclude_none=True),
-            rules=body.rules.model_dump(exclude_none=True),
-            required_education=body.required_education,
-            token_budget=body.token_budget,
-            auto_analyze_top_k=body.auto_analyze_top_k,
-            tokens_used=0,
-            content_hash=job_content_hash(
-                body.title, body.description, required, preferred, body.min_years_experience
-            ),
-            total_resumes=0,
-            completed_resumes=0,
-            failed_resumes=0,
-        )
-        r.add(job)
-        await r.session.flush()
-        await r.session.refresh(job)
-        return job_out(job)
+        return job_out(await operations.create_job(r, user_id, body))
 
     @app.patch("/api/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"])
     async def update_job(
@@ -317,29 +243,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     ) -> schemas.JobOut:
         """Edit a job; when anything that scores changes, every processed resume is re-scored (202-style:
         the returned rescore_batch_id reports progress) from stored data, without re-extraction."""
-        job = await r.job_for_owner(job_id, user_id, lock=True)
-        if job is None:
-            raise NotFound("job not found")
-        changes = body.model_dump(exclude_unset=True)
-        if "weights" in changes:
-            changes["weights"] = body.weights.model_dump(exclude_none=True) if body.weights else {}
-        if "rules" in changes:
-            changes["rules"] = body.rules.model_dump(exclude_none=True) if body.rules else {}
-        for list_field in ("required_skills", "preferred_skills"):
-            if changes.get(list_field) is not None:
-                changes[list_field] = [s.strip() for s in changes[list_field] if s.strip()]
-        before = job_spec(job).SerializeToString(deterministic=True), job.blind_screening
-        for name, value in changes.items():
-            if value is not None:
-                setattr(job, name, value)
-        job.content_hash = job_content_hash(
-            job.title, job.description, job.required_skills, job.preferred_skills, job.min_years_experience
-        )
-        batch = None
-        if (job_spec(job).SerializeToString(deterministic=True), job.blind_screening) != before:
-            batch = await ctx.pipeline.rescore_job(r, job)
-        await r.session.flush()
-        await r.session.refresh(job)
+        job, batch = await operations.update_job(r, ctx.pipeline, user_id, job_id, body)
         out = job_out(job)
         out.rescore_batch_id = batch.id if batch else None
         return out
@@ -350,10 +254,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.get("/api/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"])
     async def get_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.JobOut:
-        job = await r.job_for_owner(job_id, user_id)
-        if job is None:
-            raise NotFound("job not found")
-        return job_out(job)
+        return job_out(await operations.owned_job(r, user_id, job_id))
 
     # resumes
     @app.post(
@@ -405,21 +306,6 @@ def create_app(ctx: ApiContext) -> FastAPI:
             )
         return schemas.UploadResponse(items=out)
 
-    def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
-        ranking = resume.ranking or {}
-        return schemas.ResumeRow(
-            id=resume.id,
-            filename=resume.filename,
-            status=resume.status,
-            final_score=resume.final_score,
-            rank=rank,
-            passed=resume.passed,
-            candidate_name=None if job.blind_screening else resume.candidate_name,
-            failure_reason=resume.failure_reason,
-            matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
-            missing_skills=ranking.get("missing_required", []),
-        )
-
     @app.get("/api/jobs/{job_id}/resumes", response_model=schemas.ResumePage, tags=["resumes"])
     async def list_resumes(
         job_id: uuid.UUID,
@@ -438,22 +324,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
             str | None, Query(max_length=100, description="text in the name, file name or skills")
         ] = None,
     ) -> schemas.ResumePage:
-        job = await r.job_for_owner(job_id, user_id)
-        if job is None:
-            raise NotFound("job not found")
-        rows, total = await r.ranked_page(
-            job_id,
-            page=page,
-            page_size=page_size,
-            status=status,
-            passed=passed,
-            sort=sort,
-            min_score=min_score,
-            skill=ctx.taxonomy.canonical_name(skill) if skill else None,
-            text=q,
-            search_names=not job.blind_screening,
-        )
-        items = [resume_row(resume, rank, job) for resume, rank in rows]
+        query = operations.ResumeQuery(page, page_size, status, passed, sort, min_score, skill, q)
+        items, total = await operations.list_resumes(r, ctx.taxonomy, user_id, job_id, query)
         return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
 
     @app.get(
@@ -466,9 +338,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         job_id: uuid.UUID, user_id: UserId, r: Repo, format: Literal["csv", "json"] = "csv"
     ) -> Response:
         """The job's whole ranked table, as CSV or JSON."""
-        job = await r.job_for_owner(job_id, user_id)
-        if job is None:
-            raise NotFound("job not found")
+        job = await operations.owned_job(r, user_id, job_id)
         rows: list[schemas.ResumeRow] = []
         page = 1
         while True:
@@ -528,16 +398,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     @app.delete("/api/jobs/{job_id}", status_code=204, tags=["jobs"])
     async def delete_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
         """Delete a job, its resumes, batches and (unless another job holds them) its files."""
-        job = await r.job_for_owner(job_id, user_id, lock=True)
-        if job is None:
-            raise NotFound("job not found")
-        if await r.busy_resumes(job.id):
-            raise Conflict("the job has resumes being processed; delete it when its batch is done")
-        shas = await r.delete_job(job)
-        await r.session.flush()
-        for sha256 in set(shas):
-            if not await r.file_in_use(sha256):
-                await ctx.pipeline.delete_file(sha256)
+        await operations.delete_job(r, ctx.pipeline, user_id, job_id)
 
     @app.delete("/api/resumes/{resume_id}", status_code=204, tags=["resumes"])
     async def delete_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
@@ -579,12 +440,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
             bool, Query(description="show personal details of a blind-screened resume")
         ] = False,
     ) -> schemas.ResumeDetail:
-        resume = await r.resume_for_owner(resume_id, user_id)
-        if resume is None:
-            raise NotFound("resume not found")
-        job = await r.job_for_owner(resume.job_id, user_id)
-        masked = bool(job and job.blind_screening and not reveal)
-        return resume_detail(resume, await r.rank_of(resume), masked=masked)
+        return await operations.get_resume(r, user_id, resume_id, reveal=reveal)
 
     @app.post(
         "/api/resumes/{resume_id}/analysis",
@@ -597,6 +453,27 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return schemas.AnalysisAccepted(
             resume_id=resume.id, analysis_status=resume.analysis_status or "pending"
         )
+
+    # API keys for the gRPC API
+    @app.post("/api/keys", status_code=201, response_model=schemas.ApiKeyCreated, tags=["api keys"])
+    async def create_api_key(body: schemas.ApiKeyCreate, user_id: UserId, r: Repo) -> schemas.ApiKeyCreated:
+        """A key for the gRPC ScreeningService, acting for this account; the secret is shown only here."""
+        key, secret = await api_keys.create_key(r, user_id, body.name)
+        return schemas.ApiKeyCreated(
+            **schemas.ApiKeyOut.model_validate(key, from_attributes=True).__dict__, key=secret
+        )
+
+    @app.get("/api/keys", response_model=schemas.ApiKeyList, tags=["api keys"])
+    async def list_api_keys(user_id: UserId, r: Repo) -> schemas.ApiKeyList:
+        keys = await api_keys.list_keys(r, user_id)
+        return schemas.ApiKeyList(
+            items=[schemas.ApiKeyOut.model_validate(k, from_attributes=True) for k in keys]
+        )
+
+    @app.delete("/api/keys/{key_id}", status_code=204, tags=["api keys"])
+    async def revoke_api_key(key_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
+        """Revoke a key: every later call with it is refused."""
+        await api_keys.revoke_key(r, user_id, key_id)
 
     # batches
     @app.post("/api/batches", status_code=202, response_model=schemas.BatchOut, tags=["batches"])
@@ -639,9 +516,6 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.get("/api/batches/{batch_id}", response_model=schemas.BatchOut, tags=["batches"])
     async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:
-        batch = await r.batch_for_owner(batch_id, user_id)
-        if batch is None:
-            raise NotFound("batch not found")
-        return batch_out(batch)
+        return batch_out(await operations.owned_batch(r, user_id, batch_id))
 
     return app

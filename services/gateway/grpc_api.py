@@ -1,14 +1,33 @@
-"""The gateway's internal gRPC services: the analysis cache the analyzers share."""
+"""The gateway's gRPC services: the screening API for platform teams, and the analysis cache the
+analyzers share."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
 import grpc
+from google.protobuf.json_format import ParseDict
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc, resume_pb2
+from services.common.errors import InvalidInput, Unauthorized
+from services.gateway import api_keys, operations, schemas
+from services.gateway.api import ApiContext
 from services.gateway.models import AnalysisCacheRow
+from services.gateway.pipeline import UploadItem
+from services.gateway.repository import Repository
+
+RESUME_STATUSES = ("uploaded", "queued", "extracting", "ranking", "completed", "failed")
+SORTS = ("rank", "score", "name", "uploaded")
+FINISH_LOOK_BACK = timedelta(seconds=60)
 
 
 class AnalysisCacheServicer(gateway_pb2_grpc.AnalysisCacheServiceServicer):
@@ -51,3 +70,338 @@ class AnalysisCacheServicer(gateway_pb2_grpc.AnalysisCacheServiceServicer):
                 .on_conflict_do_nothing(index_elements=["key"])
             )
         return gateway_pb2.PutAnalysisResponse()
+
+
+# conversions between the REST views and their protobuf twins
+
+
+def _timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _id(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(f"{what} must be a UUID, not {value[:60]!r}") from None
+
+
+def _validated(model: type[schemas.JobCreate], data: dict) -> schemas.JobCreate:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        problems = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])
+        raise InvalidInput(f"the job is not valid: {problems}", details=details) from None
+
+
+def job_create_from(draft: gateway_pb2.JobDraft) -> schemas.JobCreate:
+    data: dict = {
+        "title": draft.title,
+        "description": draft.description,
+        "required_skills": list(draft.required_skills),
+        "preferred_skills": list(draft.preferred_skills),
+        "min_years_experience": draft.min_years_experience,
+        "blind_screening": draft.blind_screening,
+        "weights": {field.name: value for field, value in draft.weights.ListFields()},
+        "rules": {field.name: value for field, value in draft.rules.ListFields() if value},
+        "required_education": draft.required_education,
+        "auto_analyze_top_k": draft.auto_analyze_top_k,
+    }
+    if draft.HasField("token_budget"):
+        data["token_budget"] = draft.token_budget
+    return _validated(schemas.JobCreate, data)
+
+
+def job_message(job: schemas.JobOut) -> gateway_pb2.Job:
+    spec = gateway_pb2.JobDraft(
+        title=job.title,
+        description=job.description,
+        required_skills=job.required_skills,
+        preferred_skills=job.preferred_skills,
+        min_years_experience=job.min_years_experience,
+        blind_screening=job.blind_screening,
+        weights=resume_pb2.ScoringWeights(**job.weights),
+        rules=resume_pb2.KnockoutRules(**job.rules),
+        required_education=job.required_education,
+        auto_analyze_top_k=job.auto_analyze_top_k,
+    )
+    if job.token_budget is not None:
+        spec.token_budget = job.token_budget
+    return gateway_pb2.Job(
+        id=str(job.id),
+        spec=spec,
+        tokens_used=job.tokens_used,
+        total_resumes=job.total_resumes,
+        completed_resumes=job.completed_resumes,
+        failed_resumes=job.failed_resumes,
+        created_at=_timestamp(job.created_at),
+        last_updated_at=_timestamp(job.last_updated_at),
+    )
+
+
+def batch_message(batch: schemas.BatchOut) -> gateway_pb2.Batch:
+    return gateway_pb2.Batch(
+        id=str(batch.id),
+        job_id=str(batch.job_id),
+        total=batch.total,
+        completed=batch.completed,
+        failed=batch.failed,
+        status=batch.status,
+        created_at=_timestamp(batch.created_at),
+        finished_at=_timestamp(batch.finished_at),
+    )
+
+
+def row_message(row: schemas.ResumeRow) -> gateway_pb2.ResumeRow:
+    message = gateway_pb2.ResumeRow(
+        id=str(row.id),
+        filename=row.filename,
+        status=row.status,
+        candidate_name=row.candidate_name or "",
+        failure_reason=row.failure_reason or "",
+        matched_skills=row.matched_skills,
+        missing_skills=row.missing_skills,
+    )
+    if row.final_score is not None:
+        message.final_score = row.final_score
+    if row.rank is not None:
+        message.rank = row.rank
+    if row.passed is not None:
+        message.passed = row.passed
+    return message
+
+
+def detail_message(detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
+    row = schemas.ResumeRow(
+        id=detail.id,
+        filename=detail.filename,
+        status=detail.status,
+        final_score=detail.final_score,
+        rank=detail.rank,
+        passed=detail.passed,
+        candidate_name=detail.candidate_name,
+        failure_reason=(detail.failure or {}).get("reason"),
+        matched_skills=(detail.ranking or {}).get("matched_required", [])
+        + (detail.ranking or {}).get("matched_preferred", []),
+        missing_skills=(detail.ranking or {}).get("missing_required", []),
+    )
+    message = gateway_pb2.ResumeDetail(
+        row=row_message(row),
+        job_id=str(detail.job_id),
+        batch_id=str(detail.batch_id or ""),
+        sha256=detail.sha256,
+        content_type=detail.content_type,
+        size_bytes=detail.size_bytes,
+        failure_message=(detail.failure or {}).get("message") or "",
+        redacted=detail.redacted,
+        analysis_status=detail.analysis_status or "",
+        stage_seconds={k: float(v) for k, v in detail.stage_seconds.items()},
+        created_at=_timestamp(detail.created_at),
+        updated_at=_timestamp(detail.updated_at),
+    )
+    for field, value, kind in (
+        ("parsed", detail.parsed, resume_pb2.ParsedResume),
+        ("ranking", detail.ranking, resume_pb2.RankResult),
+        ("analysis", detail.analysis, resume_pb2.Analysis),
+    ):
+        if value:
+            getattr(message, field).CopyFrom(ParseDict(value, kind(), ignore_unknown_fields=True))
+    return message
+
+
+class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
+    """The REST surface for service-to-service use, authenticated by per-client API keys."""
+
+    def __init__(self, ctx: ApiContext, *, poll_seconds: float = 0.5) -> None:
+        self.ctx = ctx
+        self.poll_seconds = poll_seconds
+
+    @contextlib.asynccontextmanager
+    async def _repo(self) -> AsyncIterator[Repository]:
+        async with self.ctx.sessions() as db, db.begin():
+            yield Repository(db)
+
+    async def _owner(self, context: grpc.aio.ServicerContext) -> uuid.UUID:
+        metadata = {key.lower(): value for key, value in (context.invocation_metadata() or ())}
+        secret = metadata.get("x-api-key", "")
+        authorization = metadata.get("authorization", "")
+        if not secret and isinstance(authorization, str) and authorization.lower().startswith("bearer "):
+            secret = authorization[7:].strip()
+        if not secret or not isinstance(secret, str):
+            raise Unauthorized("an API key is required: metadata `authorization: Bearer <key>`")
+        async with self._repo() as r:
+            return await api_keys.authenticate_key(r, secret)
+
+    async def CreateJob(
+        self, request: gateway_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Job:
+        owner = await self._owner(context)
+        body = job_create_from(request.job)
+        async with self._repo() as r:
+            job = await operations.create_job(r, owner, body)
+            return job_message(operations.job_out(job))
+
+    async def GetJob(
+        self, request: gateway_pb2.GetJobRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Job:
+        owner = await self._owner(context)
+        async with self._repo() as r:
+            job = await operations.owned_job(r, owner, _id(request.job_id, "job_id"))
+            return job_message(operations.job_out(job))
+
+    async def ListJobs(
+        self, request: gateway_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ListJobsResponse:
+        owner = await self._owner(context)
+        async with self._repo() as r:
+            jobs = await r.jobs_for_owner(owner)
+            return gateway_pb2.ListJobsResponse(jobs=[job_message(operations.job_out(job)) for job in jobs])
+
+    async def DeleteJob(
+        self, request: gateway_pb2.DeleteJobRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.DeleteJobResponse:
+        owner = await self._owner(context)
+        async with self._repo() as r:
+            await operations.delete_job(r, self.ctx.pipeline, owner, _id(request.job_id, "job_id"))
+        return gateway_pb2.DeleteJobResponse()
+
+    async def UploadResumes(
+        self,
+        request_iterator: AsyncIterator[gateway_pb2.UploadResumesRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> gateway_pb2.UploadResumesResponse:
+        owner = await self._owner(context)
+        limits = self.ctx.limits
+        await self.ctx.limiter.hit(f"upload:account:{owner}", limits.upload_per_account, 60, "uploads")
+        job_id: uuid.UUID | None = None
+        files: list[tuple[str, bytearray]] = []
+        # One byte past the limit is kept, so an oversized file is refused without holding all of it.
+        keep = self.ctx.max_file_bytes + 1
+        async for part in request_iterator:
+            kind = part.WhichOneof("part")
+            if kind == "job_id":
+                if job_id is not None or files:
+                    raise InvalidInput("job_id goes in the first message, once")
+                job_id = _id(part.job_id, "job_id")
+            elif kind == "filename":
+                if job_id is None:
+                    raise InvalidInput("the first message must carry the job_id")
+                if len(files) >= self.ctx.max_files_per_upload:
+                    raise InvalidInput(f"at most {self.ctx.max_files_per_upload} files per upload")
+                files.append((part.filename[:255], bytearray()))
+            elif kind == "chunk":
+                if not files:
+                    raise InvalidInput("a chunk came before any filename")
+                content = files[-1][1]
+                if len(content) < keep:
+                    content += part.chunk[: keep - len(content)]
+        if job_id is None:
+            raise InvalidInput("the upload named no job_id")
+        if not files:
+            raise InvalidInput("the upload carried no files")
+        items = [UploadItem(filename=name or "resume", content=bytes(content)) for name, content in files]
+        async with self._repo() as r:
+            outcomes = await self.ctx.pipeline.register_files(r, owner, job_id, items)
+            response = gateway_pb2.UploadResumesResponse()
+            for outcome in outcomes:
+                item = response.items.add(filename=outcome.filename, duplicate=outcome.duplicate)
+                if outcome.error is not None:
+                    item.error_code, item.error_message = outcome.error.code, outcome.error.message
+                elif outcome.resume is not None:
+                    item.resume_id, item.sha256 = str(outcome.resume.id), outcome.resume.sha256
+                    item.status = outcome.resume.status
+            return response
+
+    async def StartBatch(
+        self, request: gateway_pb2.StartBatchRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Batch:
+        owner = await self._owner(context)
+        resume_ids = [_id(value, "resume_ids") for value in request.resume_ids] or None
+        async with self._repo() as r:
+            batch = await self.ctx.pipeline.start_batch(r, owner, _id(request.job_id, "job_id"), resume_ids)
+            await r.session.refresh(batch)
+            return batch_message(operations.batch_out(batch))
+
+    async def GetBatch(
+        self, request: gateway_pb2.GetBatchRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Batch:
+        owner = await self._owner(context)
+        async with self._repo() as r:
+            batch = await operations.owned_batch(r, owner, _id(request.batch_id, "batch_id"))
+            return batch_message(operations.batch_out(batch))
+
+    async def WatchBatch(
+        self, request: gateway_pb2.WatchBatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[gateway_pb2.BatchUpdate]:
+        owner = await self._owner(context)
+        batch_id = _id(request.batch_id, "batch_id")
+        reported: set[uuid.UUID] = set()
+        since: datetime | None = None
+        last_state = b""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.ctx.sse_max_seconds
+        while loop.time() < deadline:
+            async with self._repo() as r:
+                # The batch first: once it reads "done", every outcome is already committed.
+                batch = await operations.owned_batch(r, owner, batch_id)
+                job = await operations.owned_job(r, owner, batch.job_id)
+                # Outcomes commit in a different order than their timestamps; the look-back covers that.
+                look_back = None if since is None else since - FINISH_LOOK_BACK
+                finished = await r.finished_in_batch(batch_id, look_back)
+            update = gateway_pb2.BatchUpdate(batch=batch_message(operations.batch_out(batch)))
+            for resume in finished:
+                since = resume.updated_at if since is None else max(since, resume.updated_at)
+                if resume.id not in reported:
+                    reported.add(resume.id)
+                    update.finished.append(row_message(operations.resume_row(resume, None, job)))
+            state = update.batch.SerializeToString(deterministic=True)
+            if update.finished or state != last_state:
+                last_state = state
+                yield update
+            if batch.status == "done":
+                return
+            await asyncio.sleep(self.poll_seconds)
+
+    async def ListResumes(
+        self, request: gateway_pb2.ListResumesRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ListResumesResponse:
+        owner = await self._owner(context)
+        page, page_size = request.page or 1, request.page_size or 50
+        if page < 1 or not 1 <= page_size <= 200:
+            raise InvalidInput("page starts at 1 and page_size is 1 to 200")
+        if request.status and request.status not in RESUME_STATUSES:
+            raise InvalidInput(f"status is one of {', '.join(RESUME_STATUSES)}")
+        if request.sort and request.sort not in SORTS:
+            raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
+        query = operations.ResumeQuery(
+            page=page,
+            page_size=page_size,
+            status=request.status or None,
+            passed=request.passed if request.HasField("passed") else None,
+            sort=request.sort or "rank",
+            min_score=request.min_score if request.HasField("min_score") else None,
+            skill=request.skill[:100] or None,
+            text=request.query[:100] or None,
+        )
+        async with self._repo() as r:
+            rows, total = await operations.list_resumes(
+                r, self.ctx.taxonomy, owner, _id(request.job_id, "job_id"), query
+            )
+        return gateway_pb2.ListResumesResponse(
+            items=[row_message(row) for row in rows], total=total, page=page, page_size=page_size
+        )
+
+    async def GetResume(
+        self, request: gateway_pb2.GetResumeRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ResumeDetail:
+        owner = await self._owner(context)
+        async with self._repo() as r:
+            detail = await operations.get_resume(
+                r, owner, _id(request.resume_id, "resume_id"), reveal=request.reveal
+            )
+        return detail_message(detail)

@@ -251,6 +251,13 @@ class Repository:
             select(Batch).where(Batch.id == batch_id, Batch.owner_id == owner_id)
         )
 
+    async def finished_in_batch(self, batch_id: uuid.UUID, since: datetime | None) -> list[Resume]:
+        """The batch's resumes that completed or failed, last changed at or after `since`."""
+        query = select(Resume).where(Resume.batch_id == batch_id, Resume.status.in_(("completed", "failed")))
+        if since is not None:
+            query = query.where(Resume.updated_at >= since)
+        return list(await self.session.scalars(query.order_by(Resume.updated_at, Resume.id)))
+
     async def count_batch_outcome(self, batch_id: uuid.UUID, *, completed: int = 0, failed: int = 0) -> None:
         """Count one resume's outcome; the batch is done once every resume has one."""
         finished = Batch.completed + Batch.failed + completed + failed >= Batch.total

@@ -220,3 +220,26 @@ class ResumeDetail(BaseModel):
 class AnalysisAccepted(BaseModel):
     resume_id: uuid.UUID
     analysis_status: str
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(
+        min_length=1, max_length=100, description="what the key is for, e.g. the calling service"
+    )
+
+
+class ApiKeyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="the first characters of the key, to tell keys apart")
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the secret; shown only in this response")
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyOut]

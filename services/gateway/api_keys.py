@@ -1,0 +1,61 @@
+"""API keys for the gRPC screening API: shown once, stored as a SHA-256, scoped to an owner, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from services.common.errors import NotFound, Unauthorized
+from services.gateway.models import ApiKey
+from services.gateway.repository import Repository
+
+KEY_PREFIX = "sk_"
+
+
+def key_hash(secret: str) -> str:
+    # A key carries 256 random bits, so a plain SHA-256 cannot be brute-forced and keeps lookups indexed.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_key(r: Repository, owner_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
+    """A new key; the secret is returned once and never stored."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(owner_id=owner_id, name=name.strip(), prefix=secret[:10], key_hash=key_hash(secret))
+    r.add(key)
+    await r.session.flush()
+    await r.session.refresh(key)
+    return key, secret
+
+
+async def list_keys(r: Repository, owner_id: uuid.UUID) -> list[ApiKey]:
+    result = await r.session.scalars(
+        select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.created_at.desc())
+    )
+    return list(result)
+
+
+async def revoke_key(r: Repository, owner_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    key = await r.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.owner_id == owner_id))
+    if key is None:
+        raise NotFound("API key not found")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+
+
+async def authenticate_key(r: Repository, secret: str) -> uuid.UUID:
+    """The owner a key acts for; Unauthorized for unknown and revoked keys alike."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
+        raise Unauthorized("invalid API key")
+    owner_id = await r.session.scalar(
+        update(ApiKey)
+        .where(ApiKey.key_hash == key_hash(secret), ApiKey.revoked_at.is_(None))
+        .values(last_used_at=datetime.now(UTC))
+        .returning(ApiKey.owner_id)
+    )
+    if owner_id is None:
+        raise Unauthorized("invalid or revoked API key")
+    return owner_id

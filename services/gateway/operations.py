@@ -1,0 +1,210 @@
+"""What a recruiter can do, shared by the REST and the gRPC APIs: each takes the caller's id and a
+repository inside the caller's transaction, and answers NotFound for anything the caller does not own."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from google.protobuf.json_format import ParseDict
+
+from screener.v1 import resume_pb2
+from services.common.errors import Conflict, NotFound
+from services.common.redaction import redact
+from services.common.skills import SkillTaxonomy
+from services.gateway import schemas
+from services.gateway.models import Batch, Job, Resume
+from services.gateway.pipeline import PipelineService, job_content_hash, job_spec, to_dict
+from services.gateway.repository import Repository
+
+
+def _skills(names: list[str]) -> list[str]:
+    return [name.strip() for name in names if name.strip()]
+
+
+def job_out(job: Job) -> schemas.JobOut:
+    return schemas.JobOut.model_validate(job, from_attributes=True)
+
+
+def batch_out(batch: Batch) -> schemas.BatchOut:
+    return schemas.BatchOut.model_validate(batch, from_attributes=True)
+
+
+def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
+    ranking = resume.ranking or {}
+    return schemas.ResumeRow(
+        id=resume.id,
+        filename=resume.filename,
+        status=resume.status,
+        final_score=resume.final_score,
+        rank=rank,
+        passed=resume.passed,
+        candidate_name=None if job.blind_screening else resume.candidate_name,
+        failure_reason=resume.failure_reason,
+        matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
+        missing_skills=ranking.get("missing_required", []),
+    )
+
+
+def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> schemas.ResumeDetail:
+    ranking = resume.ranking or {}
+    parsed = resume.parsed
+    if masked and parsed is not None:
+        parsed = to_dict(redact(ParseDict(parsed, resume_pb2.ParsedResume(), ignore_unknown_fields=True)))
+    return schemas.ResumeDetail(
+        id=resume.id,
+        job_id=resume.job_id,
+        batch_id=resume.batch_id,
+        filename=resume.filename,
+        sha256=resume.sha256,
+        content_type=resume.content_type,
+        size_bytes=resume.size_bytes,
+        status=resume.status,
+        failure={"reason": resume.failure_reason, "message": resume.failure_message}
+        if resume.status == "failed"
+        else None,
+        candidate_name=None if masked else resume.candidate_name,
+        redacted=masked,
+        quality=(parsed or {}).get("quality"),
+        flags=list((parsed or {}).get("flags", [])),
+        parsed=parsed,
+        final_score=resume.final_score,
+        rank=rank,
+        passed=resume.passed,
+        reasons=list(ranking.get("reasons", [])),
+        explanation=ranking.get("explanation"),
+        score_components=ranking.get("components"),
+        ranking=resume.ranking or None,
+        analysis_status=resume.analysis_status,
+        analysis=resume.analysis,
+        stage_seconds=resume.stage_seconds or {},
+        created_at=resume.created_at,
+        updated_at=resume.updated_at,
+    )
+
+
+async def owned_job(r: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, *, lock: bool = False) -> Job:
+    job = await r.job_for_owner(job_id, owner_id, lock=lock)
+    if job is None:
+        raise NotFound("job not found")
+    return job
+
+
+async def create_job(r: Repository, owner_id: uuid.UUID, body: schemas.JobCreate) -> Job:
+    required, preferred = _skills(body.required_skills), _skills(body.preferred_skills)
+    job = Job(
+        owner_id=owner_id,
+        title=body.title.strip(),
+        description=body.description,
+        required_skills=required,
+        preferred_skills=preferred,
+        min_years_experience=body.min_years_experience,
+        blind_screening=body.blind_screening,
+        weights=body.weights.model_dump(exclude_none=True),
+        rules=body.rules.model_dump(exclude_none=True),
+        required_education=body.required_education,
+        token_budget=body.token_budget,
+        auto_analyze_top_k=body.auto_analyze_top_k,
+        tokens_used=0,
+        content_hash=job_content_hash(
+            body.title, body.description, required, preferred, body.min_years_experience
+        ),
+        total_resumes=0,
+        completed_resumes=0,
+        failed_resumes=0,
+    )
+    r.add(job)
+    await r.session.flush()
+    await r.session.refresh(job)
+    return job
+
+
+async def update_job(
+    r: Repository, pipeline: PipelineService, owner_id: uuid.UUID, job_id: uuid.UUID, body: schemas.JobUpdate
+) -> tuple[Job, Batch | None]:
+    """Apply the fields set in body; a change to anything that scores re-scores the job's resumes."""
+    job = await owned_job(r, owner_id, job_id, lock=True)
+    changes = body.model_dump(exclude_unset=True)
+    if "weights" in changes:
+        changes["weights"] = body.weights.model_dump(exclude_none=True) if body.weights else {}
+    if "rules" in changes:
+        changes["rules"] = body.rules.model_dump(exclude_none=True) if body.rules else {}
+    for list_field in ("required_skills", "preferred_skills"):
+        if changes.get(list_field) is not None:
+            changes[list_field] = _skills(changes[list_field])
+    before = job_spec(job).SerializeToString(deterministic=True), job.blind_screening
+    for name, value in changes.items():
+        if value is not None:
+            setattr(job, name, value)
+    job.content_hash = job_content_hash(
+        job.title, job.description, job.required_skills, job.preferred_skills, job.min_years_experience
+    )
+    batch = None
+    if (job_spec(job).SerializeToString(deterministic=True), job.blind_screening) != before:
+        batch = await pipeline.rescore_job(r, job)
+    await r.session.flush()
+    await r.session.refresh(job)
+    return job, batch
+
+
+async def delete_job(
+    r: Repository, pipeline: PipelineService, owner_id: uuid.UUID, job_id: uuid.UUID
+) -> None:
+    """Delete a job, its resumes, batches and (unless another job holds them) its files."""
+    job = await owned_job(r, owner_id, job_id, lock=True)
+    if await r.busy_resumes(job.id):
+        raise Conflict("the job has resumes being processed; delete it when its batch is done")
+    shas = await r.delete_job(job)
+    await r.session.flush()
+    for sha256 in set(shas):
+        if not await r.file_in_use(sha256):
+            await pipeline.delete_file(sha256)
+
+
+@dataclass(frozen=True)
+class ResumeQuery:
+    page: int = 1
+    page_size: int = 50
+    status: str | None = None
+    passed: bool | None = None
+    sort: str = "rank"
+    min_score: float | None = None
+    skill: str | None = None
+    text: str | None = None
+
+
+async def list_resumes(
+    r: Repository, taxonomy: SkillTaxonomy, owner_id: uuid.UUID, job_id: uuid.UUID, query: ResumeQuery
+) -> tuple[list[schemas.ResumeRow], int]:
+    job = await owned_job(r, owner_id, job_id)
+    rows, total = await r.ranked_page(
+        job_id,
+        page=query.page,
+        page_size=query.page_size,
+        status=query.status,
+        passed=query.passed,
+        sort=query.sort,
+        min_score=query.min_score,
+        skill=taxonomy.canonical_name(query.skill) if query.skill else None,
+        text=query.text,
+        search_names=not job.blind_screening,
+    )
+    return [resume_row(resume, rank, job) for resume, rank in rows], total
+
+
+async def get_resume(
+    r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID, *, reveal: bool
+) -> schemas.ResumeDetail:
+    resume = await r.resume_for_owner(resume_id, owner_id)
+    if resume is None:
+        raise NotFound("resume not found")
+    job = await r.job_for_owner(resume.job_id, owner_id)
+    masked = bool(job and job.blind_screening and not reveal)
+    return resume_detail(resume, await r.rank_of(resume), masked=masked)
+
+
+async def owned_batch(r: Repository, owner_id: uuid.UUID, batch_id: uuid.UUID) -> Batch:
+    batch = await r.batch_for_owner(batch_id, owner_id)
+    if batch is None:
+        raise NotFound("batch not found")
+    return batch
