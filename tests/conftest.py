@@ -50,6 +50,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeL
             "RATE_LIMIT_LOGIN_PER_CLIENT": "1000",
             "RATE_LIMIT_UPLOAD_PER_CLIENT": "1000",
             "CODE_RESEND_COOLDOWN_SECONDS": "2",
+            "TASK_SWEEP_SECONDS": "1",
         },
     )
     running = Mesh(config)

@@ -140,7 +140,7 @@ async def main() -> None:
             except Exception as exc:
                 log.warning("task expiry failed: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=60)
+                await asyncio.wait_for(stop.wait(), timeout=settings.task_sweep_seconds)
 
     expiry = asyncio.create_task(expire_tasks_periodically())
     http = uvicorn.Server(

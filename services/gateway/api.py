@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +17,7 @@ from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,6 +33,7 @@ from services.common.errors import (
 from services.common.skills import SkillTaxonomy
 from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
+from services.gateway.db import refused_value
 from services.gateway.operations import batch_out, job_out, resume_row
 from services.gateway.pipeline import PipelineService, UploadItem
 from services.gateway.ratelimit import RateLimiter
@@ -39,6 +42,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.tasks_api import add_task_routes
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _client(request: Request) -> str:
@@ -114,6 +118,15 @@ def create_app(ctx: ApiContext) -> FastAPI:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
         return _error(exc.http_status, exc.code, exc.message, exc.details, headers)
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        if refused_value(exc):
+            return _error(
+                422, "invalid_input", "a value in the request cannot be stored", str(exc.orig)[:300]
+            )
+        log.exception("database error", exc_info=exc)
+        return _error(500, "internal", "the request failed; it can be retried")
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()]
@@ -128,7 +141,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=schemas.Readiness,
+        responses={503: {"model": schemas.Readiness, "description": "a dependency is not ready"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await ctx.readiness()
         ready = all(value == "ok" for value in checks.values())
@@ -138,7 +156,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
         )
 
     # auth
-    @app.post("/api/auth/signup", status_code=201, response_model=schemas.SignupResponse, tags=["auth"])
+    @app.post(
+        "/api/auth/signup",
+        status_code=201,
+        response_model=schemas.SignupResponse,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 409, 422, 429),
+    )
     async def signup(
         body: schemas.SignupRequest, r: Repo, background: BackgroundTasks, request: Request
     ) -> schemas.SignupResponse:
@@ -164,7 +188,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             finally:
                 await db.commit()
 
-    @app.post("/api/auth/verify", response_model=schemas.TokenResponse, tags=["auth"])
+    @app.post(
+        "/api/auth/verify",
+        response_model=schemas.TokenResponse,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 401, 422, 429),
+    )
     async def verify(body: schemas.VerifyRequest) -> schemas.TokenResponse:
         await ctx.limiter.hit(
             f"verify:account:{body.email.lower()}",
@@ -175,7 +204,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
         pair = await committing_even_on_error(lambda r: ctx.auth.verify(r, body.email, body.code))
         return schemas.TokenResponse(**pair.__dict__)
 
-    @app.post("/api/auth/resend", status_code=202, response_model=schemas.Accepted, tags=["auth"])
+    @app.post(
+        "/api/auth/resend",
+        status_code=202,
+        response_model=schemas.Accepted,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 422, 429),
+    )
     async def resend_code(
         body: schemas.EmailRequest, r: Repo, background: BackgroundTasks
     ) -> schemas.Accepted:
@@ -188,7 +223,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
             background.add_task(ctx.auth.mailer.deliver, mail)
         return schemas.Accepted(message="if the account waits for verification, a new code was sent")
 
-    @app.post("/api/auth/password/forgot", status_code=202, response_model=schemas.Accepted, tags=["auth"])
+    @app.post(
+        "/api/auth/password/forgot",
+        status_code=202,
+        response_model=schemas.Accepted,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 422, 429),
+    )
     async def forgot_password(
         body: schemas.EmailRequest, r: Repo, background: BackgroundTasks
     ) -> schemas.Accepted:
@@ -200,7 +241,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             background.add_task(ctx.auth.mailer.deliver, mail)
         return schemas.Accepted(message="if the account exists, a reset code was sent")
 
-    @app.post("/api/auth/password/reset", response_model=schemas.Accepted, tags=["auth"])
+    @app.post(
+        "/api/auth/password/reset",
+        response_model=schemas.Accepted,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 401, 422, 429),
+    )
     async def reset_password(body: schemas.PasswordResetRequest) -> schemas.Accepted:
         await ctx.limiter.hit(
             f"verify:account:{body.email.lower()}", ctx.limits.verify_per_account, 600, "reset attempts"
@@ -212,7 +258,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
         await committing_even_on_error(reset)
         return schemas.Accepted(message="password changed; every session was signed out")
 
-    @app.post("/api/auth/login", response_model=schemas.TokenResponse, tags=["auth"])
+    @app.post(
+        "/api/auth/login",
+        response_model=schemas.TokenResponse,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 401, 403, 422, 429),
+    )
     async def login(body: schemas.LoginRequest, r: Repo, request: Request) -> schemas.TokenResponse:
         await ctx.limiter.hit(
             f"login:client:{_client(request)}", ctx.limits.login_per_client, 60, "sign-in attempts"
@@ -223,21 +274,39 @@ def create_app(ctx: ApiContext) -> FastAPI:
         pair = await ctx.auth.login(r, body.email, body.password)
         return schemas.TokenResponse(**pair.__dict__)
 
-    @app.post("/api/auth/refresh", response_model=schemas.TokenResponse, tags=["auth"])
+    @app.post(
+        "/api/auth/refresh",
+        response_model=schemas.TokenResponse,
+        tags=["auth"],
+        responses=schemas.error_responses(400, 401, 422),
+    )
     async def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
         pair = await committing_even_on_error(lambda r: ctx.auth.refresh(r, body.refresh_token))
         return schemas.TokenResponse(**pair.__dict__)
 
-    @app.post("/api/auth/logout", status_code=204, tags=["auth"])
+    @app.post(
+        "/api/auth/logout", status_code=204, tags=["auth"], responses=schemas.error_responses(400, 401, 422)
+    )
     async def logout(body: schemas.RefreshRequest, r: Repo) -> None:
         await ctx.auth.logout(r, body.refresh_token)
 
     # jobs
-    @app.post("/api/jobs", status_code=201, response_model=schemas.JobOut, tags=["jobs"])
+    @app.post(
+        "/api/jobs",
+        status_code=201,
+        response_model=schemas.JobOut,
+        tags=["jobs"],
+        responses=schemas.error_responses(400, 401, 422),
+    )
     async def create_job(body: schemas.JobCreate, user_id: UserId, r: Repo) -> schemas.JobOut:
         return job_out(await operations.create_job(r, user_id, body))
 
-    @app.patch("/api/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"])
+    @app.patch(
+        "/api/jobs/{job_id}",
+        response_model=schemas.JobOut,
+        tags=["jobs"],
+        responses=schemas.error_responses(400, 401, 404, 422),
+    )
     async def update_job(
         job_id: uuid.UUID, body: schemas.JobUpdate, user_id: UserId, r: Repo
     ) -> schemas.JobOut:
@@ -248,17 +317,28 @@ def create_app(ctx: ApiContext) -> FastAPI:
         out.rescore_batch_id = batch.id if batch else None
         return out
 
-    @app.get("/api/jobs", response_model=schemas.JobList, tags=["jobs"])
+    @app.get(
+        "/api/jobs", response_model=schemas.JobList, tags=["jobs"], responses=schemas.error_responses(401)
+    )
     async def list_jobs(user_id: UserId, r: Repo) -> schemas.JobList:
         return schemas.JobList(items=[job_out(job) for job in await r.jobs_for_owner(user_id)])
 
-    @app.get("/api/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"])
+    @app.get(
+        "/api/jobs/{job_id}",
+        response_model=schemas.JobOut,
+        tags=["jobs"],
+        responses=schemas.error_responses(401, 404, 422),
+    )
     async def get_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.JobOut:
         return job_out(await operations.owned_job(r, user_id, job_id))
 
     # resumes
     @app.post(
-        "/api/jobs/{job_id}/resumes", status_code=201, response_model=schemas.UploadResponse, tags=["resumes"]
+        "/api/jobs/{job_id}/resumes",
+        status_code=201,
+        response_model=schemas.UploadResponse,
+        tags=["resumes"],
+        responses=schemas.error_responses(400, 401, 404, 422, 429),
     )
     async def upload_resumes(
         job_id: uuid.UUID,
@@ -306,7 +386,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             )
         return schemas.UploadResponse(items=out)
 
-    @app.get("/api/jobs/{job_id}/resumes", response_model=schemas.ResumePage, tags=["resumes"])
+    @app.get(
+        "/api/jobs/{job_id}/resumes",
+        response_model=schemas.ResumePage,
+        tags=["resumes"],
+        responses=schemas.error_responses(401, 404, 422),
+    )
     async def list_resumes(
         job_id: uuid.UUID,
         user_id: UserId,
@@ -332,7 +417,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/jobs/{job_id}/export",
         tags=["jobs"],
         response_class=Response,
-        responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+        responses={
+            **{200: {"content": {"text/csv": {}, "application/json": {}}}},
+            **schemas.error_responses(401, 404, 422),
+        },
     )
     async def export_job(
         job_id: uuid.UUID, user_id: UserId, r: Repo, format: Literal["csv", "json"] = "csv"
@@ -395,12 +483,22 @@ def create_app(ctx: ApiContext) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="job-{job.id}.csv"'},
         )
 
-    @app.delete("/api/jobs/{job_id}", status_code=204, tags=["jobs"])
+    @app.delete(
+        "/api/jobs/{job_id}",
+        status_code=204,
+        tags=["jobs"],
+        responses=schemas.error_responses(401, 404, 409, 422),
+    )
     async def delete_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
         """Delete a job, its resumes, batches and (unless another job holds them) its files."""
         await operations.delete_job(r, ctx.pipeline, user_id, job_id)
 
-    @app.delete("/api/resumes/{resume_id}", status_code=204, tags=["resumes"])
+    @app.delete(
+        "/api/resumes/{resume_id}",
+        status_code=204,
+        tags=["resumes"],
+        responses=schemas.error_responses(401, 404, 409, 422),
+    )
     async def delete_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
         resume = await r.resume_for_owner(resume_id, user_id, lock=True)
         if resume is None:
@@ -416,7 +514,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/resumes/{resume_id}/file",
         tags=["resumes"],
         response_class=Response,
-        responses={200: {"content": {"application/pdf": {}}}},
+        responses={**{200: {"content": {"application/pdf": {}}}}, **schemas.error_responses(401, 404, 422)},
     )
     async def resume_file(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> Response:
         """The original file, for its owner only."""
@@ -431,7 +529,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
         )
 
-    @app.get("/api/resumes/{resume_id}", response_model=schemas.ResumeDetail, tags=["resumes"])
+    @app.get(
+        "/api/resumes/{resume_id}",
+        response_model=schemas.ResumeDetail,
+        tags=["resumes"],
+        responses=schemas.error_responses(401, 404, 422),
+    )
     async def get_resume(
         resume_id: uuid.UUID,
         user_id: UserId,
@@ -447,6 +550,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         status_code=202,
         response_model=schemas.AnalysisAccepted,
         tags=["resumes"],
+        responses=schemas.error_responses(401, 404, 409, 422, 429),
     )
     async def analyze_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.AnalysisAccepted:
         resume = await ctx.pipeline.request_analysis(r, user_id, resume_id)
@@ -455,7 +559,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
         )
 
     # API keys for the gRPC API
-    @app.post("/api/keys", status_code=201, response_model=schemas.ApiKeyCreated, tags=["api keys"])
+    @app.post(
+        "/api/keys",
+        status_code=201,
+        response_model=schemas.ApiKeyCreated,
+        tags=["api keys"],
+        responses=schemas.error_responses(400, 401, 422),
+    )
     async def create_api_key(body: schemas.ApiKeyCreate, user_id: UserId, r: Repo) -> schemas.ApiKeyCreated:
         """A key for the gRPC ScreeningService, acting for this account; the secret is shown only here."""
         key, secret = await api_keys.create_key(r, user_id, body.name)
@@ -463,20 +573,36 @@ def create_app(ctx: ApiContext) -> FastAPI:
             **schemas.ApiKeyOut.model_validate(key, from_attributes=True).__dict__, key=secret
         )
 
-    @app.get("/api/keys", response_model=schemas.ApiKeyList, tags=["api keys"])
+    @app.get(
+        "/api/keys",
+        response_model=schemas.ApiKeyList,
+        tags=["api keys"],
+        responses=schemas.error_responses(401),
+    )
     async def list_api_keys(user_id: UserId, r: Repo) -> schemas.ApiKeyList:
         keys = await api_keys.list_keys(r, user_id)
         return schemas.ApiKeyList(
             items=[schemas.ApiKeyOut.model_validate(k, from_attributes=True) for k in keys]
         )
 
-    @app.delete("/api/keys/{key_id}", status_code=204, tags=["api keys"])
+    @app.delete(
+        "/api/keys/{key_id}",
+        status_code=204,
+        tags=["api keys"],
+        responses=schemas.error_responses(401, 404, 422),
+    )
     async def revoke_api_key(key_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
         """Revoke a key: every later call with it is refused."""
         await api_keys.revoke_key(r, user_id, key_id)
 
     # batches
-    @app.post("/api/batches", status_code=202, response_model=schemas.BatchOut, tags=["batches"])
+    @app.post(
+        "/api/batches",
+        status_code=202,
+        response_model=schemas.BatchOut,
+        tags=["batches"],
+        responses=schemas.error_responses(400, 401, 404, 409, 422),
+    )
     async def create_batch(body: schemas.BatchCreate, user_id: UserId, r: Repo) -> schemas.BatchOut:
         batch = await ctx.pipeline.start_batch(r, user_id, body.job_id, body.resume_ids)
         await r.session.refresh(batch)
@@ -486,7 +612,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/batches/{batch_id}/events",
         tags=["batches"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={**{200: {"content": {"text/event-stream": {}}}}, **schemas.error_responses(401, 404, 422)},
     )
     async def batch_events(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> StreamingResponse:
         """Live batch progress as Server-Sent Events: `progress` on every change, `done` at the end."""
@@ -514,7 +640,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    @app.get("/api/batches/{batch_id}", response_model=schemas.BatchOut, tags=["batches"])
+    @app.get(
+        "/api/batches/{batch_id}",
+        response_model=schemas.BatchOut,
+        tags=["batches"],
+        responses=schemas.error_responses(401, 404, 422),
+    )
     async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:
         return batch_out(await operations.owned_batch(r, user_id, batch_id))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,3 +39,9 @@ async def migrate(engine: AsyncEngine) -> None:
         # One gateway replica migrates at a time.
         await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7251)")
         await conn.run_sync(upgrade)
+
+
+def refused_value(exc: DBAPIError) -> bool:
+    """Whether Postgres refused a value sent to it (SQLSTATE class 22: a NUL character, a number out of
+    range), which is the request's fault, rather than failing itself."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")

@@ -15,12 +15,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc, resume_pb2
 from services.common.errors import InvalidInput, Unauthorized
 from services.gateway import api_keys, operations, schemas
 from services.gateway.api import ApiContext
+from services.gateway.db import refused_value
 from services.gateway.models import AnalysisCacheRow
 from services.gateway.pipeline import UploadItem
 from services.gateway.repository import Repository
@@ -223,8 +225,13 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
 
     @contextlib.asynccontextmanager
     async def _repo(self) -> AsyncIterator[Repository]:
-        async with self.ctx.sessions() as db, db.begin():
-            yield Repository(db)
+        try:
+            async with self.ctx.sessions() as db, db.begin():
+                yield Repository(db)
+        except DBAPIError as exc:
+            if not refused_value(exc):
+                raise
+            raise InvalidInput(f"a value in the request cannot be stored: {str(exc.orig)[:200]}") from None
 
     async def _owner(self, context: grpc.aio.ServicerContext) -> uuid.UUID:
         metadata = {key.lower(): value for key, value in (context.invocation_metadata() or ())}

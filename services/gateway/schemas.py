@@ -9,6 +9,48 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. not_found, invalid_input, rate_limited")
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "the request body could not be read",
+    401: "missing, invalid or expired credentials",
+    403: "the account may not do this yet",
+    404: "not found, or not yours",
+    409: "conflicts with the current state",
+    422: "the request is not valid",
+    429: "rate limited; see Retry-After",
+    503: "a dependency is unavailable",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give, all with the ErrorResponse body."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[code]}
+        if code == 429:
+            entry["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}
+            }
+        out[code] = entry
+    return out
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description="each dependency: ok, or why not")
+
+
 class SignupRequest(BaseModel):
     email: str = Field(examples=["recruiter@example.com"])
     password: str = Field(min_length=1, max_length=256)

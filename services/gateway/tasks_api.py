@@ -13,9 +13,9 @@ import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from services.common.errors import InvalidInput, Unauthorized
 from services.gateway.models import Batch, Job, Resume, Task, User
 from services.gateway.pipeline import UploadItem, job_content_hash
 from services.gateway.repository import Repository
+from services.gateway.schemas import error_responses
 
 TOKEN_PREFIX = "tsk_"
 _bearer = HTTPBearer(auto_error=False)
@@ -34,6 +35,53 @@ class ProcessRequest(BaseModel):
     role: str = Field(min_length=1, max_length=300)
     job_description: str = Field(default="", max_length=50_000)
     wait_seconds: float = Field(default=60, ge=0, le=300, description="how long to wait for the results")
+
+
+class TaskCreated(BaseModel):
+    task_id: uuid.UUID
+    token: str = Field(description="send as `Authorization: Bearer <token>`; shown only here")
+    expires_at: datetime
+
+
+class TaskFile(BaseModel):
+    resume_id: uuid.UUID | None = None
+    filename: str
+    duplicate: bool = False
+    error: dict[str, str] | None = None
+
+
+class TaskUpload(BaseModel):
+    task_id: uuid.UUID
+    files: list[TaskFile]
+
+
+class ItemScore(BaseModel):
+    label: str
+    score: float
+
+
+class Relevance(BaseModel):
+    overall: float | None = Field(description="0-100; empty until the resume is ranked")
+    experiences: list[ItemScore]
+    projects: list[ItemScore]
+
+
+class TaskResult(BaseModel):
+    resume_id: uuid.UUID
+    filename: str
+    status: str
+    failure_reason: str | None
+    details: dict[str, Any] | None = Field(description="the structured resume")
+    relevance: Relevance
+    passed: bool | None
+    reasons: list[str]
+
+
+class TaskStatus(BaseModel):
+    task_id: uuid.UUID
+    status: Literal["not_started", "running", "done"]
+    results: list[TaskResult]
+    poll: str | None = Field(default=None, description="where to poll while the task still runs")
 
 
 def _hash(token: str) -> str:
@@ -75,22 +123,37 @@ def task_results(resumes: list[Resume]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: -(r["relevance"]["overall"] or -1))
 
 
-def add_task_routes(app: FastAPI) -> None:
-    async def current_task(request: Request) -> tuple[Task, Any]:
-        credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
-        if credentials is None or not credentials.credentials.startswith(TOKEN_PREFIX):
-            raise Unauthorized("a task token is required")
-        ctx = request.app.state.ctx
-        async with ctx.sessions() as db:
-            task = await db.scalar(select(Task).where(Task.token_hash == _hash(credentials.credentials)))
-        if task is None or task.expires_at < datetime.now(UTC):
-            raise Unauthorized("unknown or expired task token")
-        return task, ctx
+async def current_task(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> tuple[Task, Any]:
+    if credentials is None or not credentials.credentials.startswith(TOKEN_PREFIX):
+        raise Unauthorized("a task token is required")
+    ctx = request.app.state.ctx
+    async with ctx.sessions() as db:
+        task = await db.scalar(select(Task).where(Task.token_hash == _hash(credentials.credentials)))
+    if task is None or task.expires_at < datetime.now(UTC):
+        raise Unauthorized("unknown or expired task token")
+    return task, ctx
 
-    @app.post("/create_task", status_code=201, tags=["task token API"])
-    async def create_task(request: Request) -> dict[str, Any]:
+
+CurrentTask = Annotated[tuple[Task, Any], Depends(current_task)]
+
+
+def add_task_routes(app: FastAPI) -> None:
+    token_errors = error_responses(400, 401, 422)
+
+    @app.post(
+        "/create_task",
+        status_code=201,
+        response_model=TaskCreated,
+        tags=["task token API"],
+        responses=error_responses(429),
+    )
+    async def create_task(request: Request) -> TaskCreated:
         """A new task and its token; the token is shown once."""
         ctx = request.app.state.ctx
+        client = request.client.host if request.client else "unknown"
+        await ctx.limiter.hit(f"task:client:{client}", ctx.limits.signup_per_client, 60, "new tasks")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         task_id = uuid.uuid4()
         expires = datetime.now(UTC) + timedelta(seconds=ctx.limits.task_ttl_seconds)
@@ -117,11 +180,20 @@ def add_task_routes(app: FastAPI) -> None:
             db.add(
                 Task(id=task_id, token_hash=_hash(token), user_id=owner.id, job_id=job.id, expires_at=expires)
             )
-        return {"task_id": str(task_id), "token": token, "expires_at": expires.isoformat()}
+        return TaskCreated(task_id=task_id, token=token, expires_at=expires)
 
-    @app.post("/upload_files", status_code=201, tags=["task token API"])
-    async def upload_files(request: Request, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
-        task, ctx = await current_task(request)
+    @app.post(
+        "/upload_files",
+        status_code=201,
+        response_model=TaskUpload,
+        response_model_exclude_none=True,
+        tags=["task token API"],
+        responses=token_errors,
+    )
+    async def upload_files(
+        current: CurrentTask, files: Annotated[list[UploadFile], File()]
+    ) -> dict[str, Any]:
+        task, ctx = current
         items = [UploadItem(u.filename or "resume", await u.read(ctx.max_file_bytes + 1)) for u in files]
         async with ctx.sessions() as db, db.begin():
             outcomes = await ctx.pipeline.register_files(Repository(db), task.user_id, task.job_id, items)
@@ -142,10 +214,18 @@ def add_task_routes(app: FastAPI) -> None:
         status = "not_started" if batch is None else batch.status
         return status, task_results(resumes)
 
-    @app.post("/process_task", tags=["task token API"])
-    async def process_task(request: Request, body: ProcessRequest) -> JSONResponse:
+    @app.post(
+        "/process_task",
+        response_model=TaskStatus,
+        tags=["task token API"],
+        responses={
+            202: {"model": TaskStatus, "description": "not done within wait_seconds; poll `poll`"},
+            **token_errors,
+        },
+    )
+    async def process_task(current: CurrentTask, body: ProcessRequest) -> JSONResponse:
         """Attach the role and description, screen every uploaded file, and wait for the results a while."""
-        task, ctx = await current_task(request)
+        task, ctx = current
         async with ctx.sessions() as db, db.begin():
             repo = Repository(db)
             job = await repo.job_for_owner(task.job_id, task.user_id, lock=True)
@@ -173,9 +253,11 @@ def add_task_routes(app: FastAPI) -> None:
             content["poll"] = "/task_status"
         return JSONResponse(content, status_code=200 if status == "done" else 202)
 
-    @app.get("/task_status", tags=["task token API"])
-    async def task_status(request: Request) -> dict[str, Any]:
-        task, ctx = await current_task(request)
+    @app.get(
+        "/task_status", response_model=TaskStatus, tags=["task token API"], responses=error_responses(401)
+    )
+    async def task_status(current: CurrentTask) -> dict[str, Any]:
+        task, ctx = current
         status, results = await _status(ctx, task)
         return {"task_id": str(task.id), "status": status, "results": results}
 

@@ -62,6 +62,8 @@ def test_api_keys_are_listed_without_secrets_scoped_and_revocable(
     mesh: Mesh, account: Account, other_account: Account
 ) -> None:
     key = _key(account)
+    refused = account.client.post("/api/keys", json={"name": "nul\u0000byte"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_input"
     listed = account.client.get("/api/keys").json()["items"]
     assert len(listed) == 1 and "key" not in listed[0] and listed[0]["revoked_at"] is None
     key_id = listed[0]["id"]
@@ -122,6 +124,12 @@ def test_screening_over_grpc_end_to_end_with_progress_stream_and_isolation(
                 await stub.CreateJob(gateway_pb2.CreateJobRequest(job=_draft(title="")), metadata=auth)
             assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "title" in (invalid.value.details() or "")
+
+            with pytest.raises(grpc.aio.AioRpcError) as unstorable:
+                await stub.CreateJob(
+                    gateway_pb2.CreateJobRequest(job=_draft(title="Engineer\x00")), metadata=auth
+                )
+            assert unstorable.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
             job = await stub.CreateJob(gateway_pb2.CreateJobRequest(job=_draft()), metadata=auth)
             assert job.spec.title == SAMPLE_JOB["title"] and job.total_resumes == 0

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+import hashlib
+import time
+import uuid
 
+import asyncpg
+import httpx
+import nats
+from nats.js.errors import ObjectNotFoundError
+
+from services.common.nats import RESUME_BUCKET
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 
@@ -68,3 +77,73 @@ def test_a_task_token_screens_files_and_reaches_nothing_else(mesh: Mesh) -> None
             ).status_code
             == 422
         )
+
+
+def test_an_expired_task_is_refused_and_swept_away_with_its_files(mesh: Mesh) -> None:
+    content = render_pdf([*SAMPLE_RESUMES[0].lines, f"Reference {uuid.uuid4()}"])
+    sha256 = hashlib.sha256(content).hexdigest()
+    with httpx.Client(base_url=mesh.http_url, timeout=60) as client:
+        task = client.post("/create_task").json()
+        auth = {"Authorization": f"Bearer {task['token']}"}
+        uploaded = client.post(
+            "/upload_files", headers=auth, files=[("files", ("cv.pdf", content, "application/pdf"))]
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        assert asyncio.run(_stored(mesh, sha256))
+
+        asyncio.run(
+            _execute(
+                mesh,
+                "UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1",
+                uuid.UUID(task["task_id"]),
+            )
+        )
+        # Refused at once, before the sweep runs.
+        assert client.get("/task_status", headers=auth).status_code == 401
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            left = asyncio.run(
+                _fetch(mesh, "SELECT count(*) FROM tasks WHERE id = $1", uuid.UUID(task["task_id"]))
+            )
+            if left == 0:
+                break
+            time.sleep(0.5)
+        assert left == 0, "the sweep did not remove the expired task"
+        job_rows = asyncio.run(_fetch(mesh, "SELECT count(*) FROM resumes WHERE sha256 = $1", sha256))
+        assert job_rows == 0
+        assert not asyncio.run(_stored(mesh, sha256))
+        assert client.post("/process_task", headers=auth, json={"role": "Engineer"}).status_code == 401
+
+
+def _dsn(mesh: Mesh) -> str:
+    return mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _execute(mesh: Mesh, sql: str, *args: object) -> None:
+    conn = await asyncpg.connect(_dsn(mesh))
+    try:
+        await conn.execute(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def _fetch(mesh: Mesh, sql: str, *args: object) -> object:
+    conn = await asyncpg.connect(_dsn(mesh))
+    try:
+        return await conn.fetchval(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def _stored(mesh: Mesh, sha256: str) -> bool:
+    nc = await nats.connect(mesh.nats_url)
+    try:
+        store = await nc.jetstream().object_store(RESUME_BUCKET)
+        try:
+            await store.get_info(sha256)
+        except ObjectNotFoundError:
+            return False
+        return True
+    finally:
+        await nc.close()
