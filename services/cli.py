@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
 import os
 import signal
@@ -13,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from services.launcher import Mesh, MeshConfig, free_port
 
@@ -86,6 +89,57 @@ def _up(args: argparse.Namespace) -> int:
         console.print("stopped")
 
 
+async def _dead_letters(args: argparse.Namespace) -> int:
+    import nats
+
+    from services.common import deadletters
+
+    nc = await nats.connect(args.nats_url, connect_timeout=5, max_reconnect_attempts=1)
+    try:
+        js = nc.jetstream()
+        if args.dlq_command == "list":
+            letters = await deadletters.list_dead(js, limit=args.limit)
+            if args.json:
+                rows = [
+                    {
+                        "seq": d.seq,
+                        "subject": d.subject,
+                        "consumer": d.consumer,
+                        "resume_id": d.resume_id,
+                        "deliveries": d.deliveries,
+                        "error": d.error,
+                        "dead_at": d.dead_at.isoformat() if d.dead_at else None,
+                    }
+                    for d in letters
+                ]
+                print(json.dumps(rows))
+                return 0
+            table = Table(title=f"dead letters ({len(letters)})")
+            for column in ("seq", "subject", "resume", "deliveries", "when", "error"):
+                table.add_column(column)
+            for d in letters:
+                when = d.dead_at.strftime("%Y-%m-%d %H:%M:%S") if d.dead_at else ""
+                table.add_row(str(d.seq), d.subject, d.resume_id, str(d.deliveries), when, d.error[:120])
+            console.print(table)
+            return 0
+        seqs = [d.seq for d in await deadletters.list_dead(js)] if args.all else args.seq
+        if not seqs:
+            console.print("nothing to replay")
+            return 0
+        failed = 0
+        for seq in seqs:
+            try:
+                letter = await deadletters.replay(js, seq)
+            except (LookupError, ValueError) as exc:
+                console.print(f"[red]{exc}[/red]")
+                failed += 1
+                continue
+            console.print(f"replayed {seq} to {letter.subject} (resume {letter.resume_id or '-'})")
+        return 1 if failed else 0
+    finally:
+        await nc.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="screener", description="Screener: resume screening mesh.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--exit-after-demo", action="store_true", help="stop after the demo instead of serving")
     up.add_argument("--timeout", type=float, default=300, help="seconds to wait for readiness")
     up.set_defaults(func=_up)
+
+    dlq = commands.add_parser(
+        "dlq",
+        help="list and replay dead-lettered messages",
+        description="Messages given up on after the delivery bound are kept in the SCREENER_DEAD stream "
+        "with their subject and error. Replaying sends one back to its stage; a resume that failed on it "
+        "is reopened and its failure un-counted.",
+    )
+    dlq.add_argument(
+        "--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"), help="default $NATS_URL"
+    )
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser("list", help="show the dead letters")
+    listing.add_argument("--limit", type=int, default=1000)
+    listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    again = dlq_commands.add_parser("replay", help="send dead letters back to their stage")
+    again.add_argument("seq", type=int, nargs="*", help="sequence numbers from `screener dlq list`")
+    again.add_argument("--all", action="store_true", help="replay every dead letter")
+    dlq.set_defaults(func=lambda args: asyncio.run(_dead_letters(args)))
     return parser
 
 

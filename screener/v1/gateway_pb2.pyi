@@ -416,6 +416,8 @@ class Batch(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     FINISHED_AT_FIELD_NUMBER: _builtins.int
+    STALLED_FIELD_NUMBER: _builtins.int
+    LAST_PROGRESS_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     job_id: _builtins.str
     total: _builtins.int
@@ -423,10 +425,14 @@ class Batch(_message.Message):
     failed: _builtins.int
     status: _builtins.str
     """running or done"""
+    stalled: _builtins.bool
+    """running, but no resume finished for BATCH_STALL_SECONDS"""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def finished_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_progress_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -438,10 +444,12 @@ class Batch(_message.Message):
         status: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         finished_at: _timestamp_pb2.Timestamp | None = ...,
+        stalled: _builtins.bool = ...,
+        last_progress_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "finished_at", b"finished_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "finished_at", b"finished_at", "last_progress_at", b"last_progress_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed", b"completed", "created_at", b"created_at", "failed", b"failed", "finished_at", b"finished_at", "id", b"id", "job_id", b"job_id", "status", b"status", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed", b"completed", "created_at", b"created_at", "failed", b"failed", "finished_at", b"finished_at", "id", b"id", "job_id", b"job_id", "last_progress_at", b"last_progress_at", "stalled", b"stalled", "status", b"status", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -48,11 +48,14 @@ class WorkRef(_message.Message):
     JOB_ID_FIELD_NUMBER: _builtins.int
     BATCH_ID_FIELD_NUMBER: _builtins.int
     RUN_ID_FIELD_NUMBER: _builtins.int
+    REPLAY_FIELD_NUMBER: _builtins.int
     resume_id: _builtins.str
     job_id: _builtins.str
     batch_id: _builtins.str
     run_id: _builtins.str
     """changes each time a resume is queued again"""
+    replay: _builtins.bool
+    """re-sent by an operator from the dead-letter stream: may reopen a failed resume"""
     def __init__(
         self,
         *,
@@ -60,10 +63,11 @@ class WorkRef(_message.Message):
         job_id: _builtins.str = ...,
         batch_id: _builtins.str = ...,
         run_id: _builtins.str = ...,
+        replay: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "job_id", b"job_id", "resume_id", b"resume_id", "run_id", b"run_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "job_id", b"job_id", "replay", b"replay", "resume_id", b"resume_id", "run_id", b"run_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -83,10 +83,15 @@ class Unavailable(ScreeningError):
     http_status = 503
     grpc_status = grpc.StatusCode.UNAVAILABLE
 
+    def __init__(self, message: str, *, retry_after: int | None = None, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
 
 async def _abort(context: grpc.aio.ServicerContext, exc: ScreeningError) -> None:
-    if isinstance(exc, TooManyRequests):
-        context.set_trailing_metadata((("retry-after", str(exc.retry_after)),))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        context.set_trailing_metadata((("retry-after", str(retry_after)),))
     await context.abort(exc.grpc_status, f"{exc.code}: {exc.message}")
 
 

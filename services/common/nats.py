@@ -37,12 +37,21 @@ log = logging.getLogger(__name__)
 
 WORK_STREAM = "SCREENER_WORK"
 EVENTS_STREAM = "SCREENER_EVENTS"
+DEAD_STREAM = "SCREENER_DEAD"
 RESUME_BUCKET = "resumes"
 
 SUBJECT_EXTRACT = "screener.work.extract"
 SUBJECT_RANK = "screener.work.rank"
 SUBJECT_ANALYZE = "screener.work.analyze"
 EVENTS_SUBJECTS = "screener.events.>"
+DEAD_SUBJECTS = "screener.dead.>"
+DEAD_KEEP_SECONDS = 30 * 24 * 3600
+
+# Headers of a dead-lettered message: where it came from and why it was given up.
+H_SUBJECT = "Screener-Subject"
+H_ERROR = "Screener-Error"
+H_DELIVERIES = "Screener-Deliveries"
+H_CONSUMER = "Screener-Consumer"
 
 # durable consumer name -> (stream, filter subject)
 CONSUMERS: dict[str, tuple[str, str]] = {
@@ -118,6 +127,20 @@ async def ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectSto
             await js.add_stream(stream_config)
         except BadRequestError:
             await js.update_stream(stream_config)
+    # Dead letters are kept (limits retention) until an operator replays or they age out.
+    dead_config = StreamConfig(
+        name=DEAD_STREAM,
+        subjects=[DEAD_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=topology.replicas,
+        max_age=DEAD_KEEP_SECONDS,
+        duplicate_window=120.0,
+    )
+    try:
+        await js.add_stream(dead_config)
+    except BadRequestError:
+        await js.update_stream(dead_config)
     for durable, (stream, subject) in CONSUMERS.items():
         config = ConsumerConfig(
             durable_name=durable,
@@ -154,16 +177,41 @@ Handler = Callable[[Msg], Awaitable[None]]
 GiveUp = Callable[[Msg, BaseException], Awaitable[None]]
 
 
-async def settle_failure(msg: Msg, exc: BaseException, give_up: GiveUp, max_deliver: int) -> None:
-    """A failed attempt: nak with a growing delay; past `max_deliver` deliveries, record and terminate."""
+async def dead_letter(js: JetStreamContext, msg: Msg, durable: str, exc: BaseException) -> None:
+    """Keep a message that was given up on in the dead-letter stream, with where it came from and why."""
+    meta = msg.metadata
+    seq = meta.sequence.stream if meta else 0
+    await js.publish(
+        f"screener.dead.{durable}",
+        msg.data,
+        headers={
+            "Nats-Msg-Id": f"dead:{durable}:{seq}",
+            H_SUBJECT: msg.subject,
+            H_ERROR: f"{type(exc).__name__}: {exc}"[:1000],
+            H_DELIVERIES: str(meta.num_delivered if meta else 0),
+            H_CONSUMER: durable,
+        },
+    )
+
+
+async def settle_failure(
+    js: JetStreamContext, durable: str, msg: Msg, exc: BaseException, give_up: GiveUp, max_deliver: int
+) -> None:
+    """A failed attempt: nak with a growing delay. Past `max_deliver` deliveries the failure is recorded
+    as the resume's outcome (give_up), the message is dead-lettered and removed from the work stream."""
     delivered = msg.metadata.num_delivered if msg.metadata else 1
     if delivered >= max_deliver:
         log.error("giving up on %s after %d deliveries: %s", msg.subject, delivered, exc)
         try:
             await give_up(msg, exc)
+        except Exception:  # e.g. a payload that cannot even be parsed: the dead letter keeps it
+            log.exception("could not record the give-up of %s", msg.subject)
+        try:
+            await dead_letter(js, msg, durable, exc)
             await msg.term()
         except Exception:
-            log.exception("could not record give-up; leaving message for redelivery")
+            # Not dead-lettered: leave it un-acked, so it is redelivered once NATS is back.
+            log.exception("could not dead-letter %s; it will be redelivered", msg.subject)
         return
     delay = min(2.0**delivered, 60.0)
     log.warning("attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay)
@@ -260,7 +308,7 @@ class PullWorker:
             raise
         except Exception as exc:
             heartbeat.cancel()
-            await settle_failure(msg, exc, self._give_up, self._max_deliver)
+            await settle_failure(self._js, self._durable, msg, exc, self._give_up, self._max_deliver)
         finally:
             self._slots.release()
 
@@ -339,4 +387,4 @@ class BatchPullWorker:
                 with contextlib.suppress(Exception):
                     await msg.ack()
                 continue
-            await settle_failure(msg, outcome, self._give_up, self._max_deliver)
+            await settle_failure(self._js, self._durable, msg, outcome, self._give_up, self._max_deliver)

@@ -20,10 +20,15 @@ log = logging.getLogger(__name__)
 
 
 async def fetch_file(store: ObjectStore, sha256: str) -> bytes:
+    """The stored file; a store that cannot give it now (reconnecting, or the file not yet or no longer
+    there) is worth retrying, and past the delivery bound the resume fails and the message is
+    dead-lettered for an operator to replay."""
     try:
         result = await store.get(sha256)
     except Exception as exc:
-        raise NotFound(f"file {sha256} is not in the resume store") from exc
+        raise screener_nats.RetryableError(
+            f"file {sha256} could not be read from the resume store: {exc}"
+        ) from exc
     return bytes(result.data or b"")
 
 
@@ -39,7 +44,10 @@ class ExtractorServicer(extractor_pb2_grpc.ExtractorServiceServicer):
         if source == "content":
             content = request.content
         elif source == "file_sha256":
-            content = await fetch_file(self.store, request.file_sha256)
+            try:
+                content = await fetch_file(self.store, request.file_sha256)
+            except screener_nats.RetryableError as exc:
+                raise NotFound(str(exc)) from exc
         else:
             raise InvalidInput("give the file as content or file_sha256")
         parsed = await self.service.extract(content, request.filename)

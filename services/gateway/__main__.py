@@ -64,6 +64,7 @@ async def main() -> None:
         max_file_bytes=settings.max_file_bytes,
         job_token_budget=settings.job_token_budget,
         user_token_budget=settings.user_token_budget,
+        max_queued_work=settings.max_queued_work,
     )
     applier = EventApplier(sessions, pipeline)
     channels = {

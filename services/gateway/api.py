@@ -27,7 +27,6 @@ from services.common.errors import (
     InvalidInput,
     NotFound,
     ScreeningError,
-    TooManyRequests,
     Unauthorized,
 )
 from services.common.skills import SkillTaxonomy
@@ -115,7 +114,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_: Request, exc: ScreeningError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
         return _error(exc.http_status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(DBAPIError)
@@ -305,7 +305,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/jobs/{job_id}",
         response_model=schemas.JobOut,
         tags=["jobs"],
-        responses=schemas.error_responses(400, 401, 404, 422),
+        responses=schemas.error_responses(400, 401, 404, 422, 503),
     )
     async def update_job(
         job_id: uuid.UUID, body: schemas.JobUpdate, user_id: UserId, r: Repo
@@ -601,12 +601,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
         status_code=202,
         response_model=schemas.BatchOut,
         tags=["batches"],
-        responses=schemas.error_responses(400, 401, 404, 409, 422),
+        responses=schemas.error_responses(400, 401, 404, 409, 422, 503),
     )
     async def create_batch(body: schemas.BatchCreate, user_id: UserId, r: Repo) -> schemas.BatchOut:
         batch = await ctx.pipeline.start_batch(r, user_id, body.job_id, body.resume_ids)
         await r.session.refresh(batch)
-        return batch_out(batch)
+        return batch_out(batch, ctx.limits.batch_stall_seconds)
 
     @app.get(
         "/api/batches/{batch_id}/events",
@@ -627,7 +627,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
                     batch = await Repository(db).batch_for_owner(batch_id, user_id)
                 if batch is None:
                     return
-                state = batch_out(batch).model_dump_json()
+                state = batch_out(batch, ctx.limits.batch_stall_seconds).model_dump_json()
                 if state != last:
                     last = state
                     yield f"event: progress\ndata: {state}\n\n"
@@ -647,6 +647,6 @@ def create_app(ctx: ApiContext) -> FastAPI:
         responses=schemas.error_responses(401, 404, 422),
     )
     async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:
-        return batch_out(await operations.owned_batch(r, user_id, batch_id))
+        return batch_out(await operations.owned_batch(r, user_id, batch_id), ctx.limits.batch_stall_seconds)
 
     return app

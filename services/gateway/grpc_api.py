@@ -156,6 +156,8 @@ def batch_message(batch: schemas.BatchOut) -> gateway_pb2.Batch:
         status=batch.status,
         created_at=_timestamp(batch.created_at),
         finished_at=_timestamp(batch.finished_at),
+        stalled=batch.stalled,
+        last_progress_at=_timestamp(batch.last_progress_at),
     )
 
 
@@ -332,7 +334,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         async with self._repo() as r:
             batch = await self.ctx.pipeline.start_batch(r, owner, _id(request.job_id, "job_id"), resume_ids)
             await r.session.refresh(batch)
-            return batch_message(operations.batch_out(batch))
+            return batch_message(operations.batch_out(batch, self.ctx.limits.batch_stall_seconds))
 
     async def GetBatch(
         self, request: gateway_pb2.GetBatchRequest, context: grpc.aio.ServicerContext
@@ -340,7 +342,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         owner = await self._owner(context)
         async with self._repo() as r:
             batch = await operations.owned_batch(r, owner, _id(request.batch_id, "batch_id"))
-            return batch_message(operations.batch_out(batch))
+            return batch_message(operations.batch_out(batch, self.ctx.limits.batch_stall_seconds))
 
     async def WatchBatch(
         self, request: gateway_pb2.WatchBatchRequest, context: grpc.aio.ServicerContext
@@ -360,7 +362,9 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
                 # Outcomes commit in a different order than their timestamps; the look-back covers that.
                 look_back = None if since is None else since - FINISH_LOOK_BACK
                 finished = await r.finished_in_batch(batch_id, look_back)
-            update = gateway_pb2.BatchUpdate(batch=batch_message(operations.batch_out(batch)))
+            update = gateway_pb2.BatchUpdate(
+                batch=batch_message(operations.batch_out(batch, self.ctx.limits.batch_stall_seconds))
+            )
             for resume in finished:
                 since = resume.updated_at if since is None else max(since, resume.updated_at)
                 if resume.id not in reported:

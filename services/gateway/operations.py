@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from google.protobuf.json_format import ParseDict
 
@@ -26,8 +27,14 @@ def job_out(job: Job) -> schemas.JobOut:
     return schemas.JobOut.model_validate(job, from_attributes=True)
 
 
-def batch_out(batch: Batch) -> schemas.BatchOut:
-    return schemas.BatchOut.model_validate(batch, from_attributes=True)
+def batch_out(batch: Batch, stall_after_seconds: float) -> schemas.BatchOut:
+    """The batch as clients see it; a running batch with no resume finished for `stall_after_seconds`
+    is marked stalled, so a stuck batch is visible without digging into the mesh."""
+    out = schemas.BatchOut.model_validate(batch, from_attributes=True)
+    out.last_progress_at = batch.updated_at
+    idle = (datetime.now(UTC) - batch.updated_at).total_seconds()
+    out.stalled = batch.status == "running" and idle > stall_after_seconds
+    return out
 
 
 def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:

@@ -26,7 +26,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import pipeline_pb2, resume_pb2
 from services.common import nats as screener_nats
-from services.common.errors import BadFile, Conflict, InvalidInput, NotFound, ScreeningError, TooManyRequests
+from services.common.errors import (
+    BadFile,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ScreeningError,
+    TooManyRequests,
+    Unavailable,
+)
 from services.common.files import CONTENT_TYPES, sniff_kind
 from services.common.redaction import redact
 from services.gateway.models import Batch, Job, Resume
@@ -95,7 +103,9 @@ class PipelineService:
         max_file_bytes: int,
         job_token_budget: int = 500_000,
         user_token_budget: int = 2_000_000,
+        max_queued_work: int = 20_000,
     ) -> None:
+        self.max_queued_work = max_queued_work
         self.sessions = sessions
         self.js = js
         self.store = store
@@ -190,6 +200,7 @@ class PipelineService:
             raise InvalidInput(
                 "no resumes to process: upload resumes first, or name resumes to process again"
             )
+        await self.check_room(len(resumes))
         batch = Batch(
             job_id=job_id, owner_id=owner_id, total=len(resumes), completed=0, failed=0, status="running"
         )
@@ -233,6 +244,20 @@ class PipelineService:
         )
         return batch
 
+    async def check_room(self, adding: int) -> None:
+        """Back-pressure: refuse new work while the queue holds more than it may (nothing is dropped;
+        the client retries after Retry-After)."""
+        try:
+            waiting = (await self.js.stream_info(screener_nats.WORK_STREAM)).state.messages
+        except Exception as exc:
+            raise Unavailable("the work queue cannot be reached; retry shortly", retry_after=5) from exc
+        if waiting + adding > self.max_queued_work:
+            raise Unavailable(
+                f"the work queue is full ({waiting} waiting, {self.max_queued_work} at most); retry later",
+                retry_after=30,
+                code="queue_full",
+            )
+
     async def rescore_job(self, repo: Repository, job: Job) -> Batch | None:
         """Score every processed resume of a job again after an edit, from stored parse and embeddings.
 
@@ -241,6 +266,7 @@ class PipelineService:
         resumes = await repo.resumes_to_rescore(job.id)
         if not resumes:
             return None
+        await self.check_room(len(resumes))
         batch = Batch(
             job_id=job.id, owner_id=job.owner_id, total=len(resumes), completed=0, failed=0, status="running"
         )
@@ -358,6 +384,8 @@ class PipelineService:
             return await self._apply_analysis(repo, resume, run_id, event)
         if resume.run_id != run_id:
             return "ignored: stale run"
+        if resume.status == "failed" and event.ref.replay and outcome in ("started", "extracted", "ranked"):
+            await self._reopen(repo, resume, event.stage)
         stage_name = screener_nats.STAGE_NAMES.get(event.stage, "unknown")
         if event.duration_seconds:
             resume.stage_seconds = {
@@ -423,12 +451,27 @@ class PipelineService:
         return "ignored: no outcome"
 
     @staticmethod
+    async def _reopen(repo: Repository, resume: Resume, stage: int) -> None:
+        """An operator replayed the message this resume failed on: un-count the failure and let the
+        resume go through that stage again."""
+        await repo.move_job_counters(resume.job_id, failed=-1)
+        if resume.batch_id:
+            await repo.count_batch_outcome(resume.batch_id, failed=-1)
+        resume.status = "queued" if stage == pipeline_pb2.STAGE_EXTRACT else "ranking"
+        resume.failure_reason = resume.failure_message = None
+        log.info(
+            "resume %s reopened by a replayed %s message", resume.id, screener_nats.STAGE_NAMES.get(stage)
+        )
+
+    @staticmethod
     async def _apply_analysis(
         repo: Repository, resume: Resume, run_id: uuid.UUID, event: pipeline_pb2.StageEvent
     ) -> str:
+        outcome = event.WhichOneof("outcome")
+        if event.ref.replay and resume.analysis_status == "failed" and outcome == "analyzed":
+            resume.analysis_status = "pending"  # an operator replayed the analysis that failed
         if resume.analysis_run_id != run_id or resume.analysis_status != "pending":
             return "ignored: stale analysis"
-        outcome = event.WhichOneof("outcome")
         if outcome == "analyzed":
             resume.analysis = to_dict(event.analyzed)
             resume.analysis_status = "completed"

@@ -204,6 +204,10 @@ class BatchOut(BaseModel):
     completed: int
     failed: int
     status: Literal["running", "done"]
+    stalled: bool = Field(
+        default=False, description="running, but no resume finished for BATCH_STALL_SECONDS"
+    )
+    last_progress_at: datetime | None = Field(default=None, description="when a resume last finished")
     created_at: datetime
     finished_at: datetime | None = None
 

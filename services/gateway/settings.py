@@ -40,6 +40,9 @@ class GatewaySettings(ServiceSettings):
     upload_per_client: int = Field(default=120, alias="RATE_LIMIT_UPLOAD_PER_CLIENT")
     resend_cooldown_seconds: int = Field(default=60, alias="CODE_RESEND_COOLDOWN_SECONDS")
     task_ttl_seconds: int = Field(default=24 * 3600, alias="TASK_TTL_SECONDS")
+    batch_stall_seconds: float = Field(default=600, gt=0, alias="BATCH_STALL_SECONDS")
+    # Back-pressure: work waiting in the queue beyond this refuses new batches with 503 and Retry-After.
+    max_queued_work: int = Field(default=20_000, gt=0, alias="MAX_QUEUED_WORK")
     task_sweep_seconds: float = Field(default=60, gt=0, alias="TASK_SWEEP_SECONDS")
     # LLM analysis budgets in tokens (in + out); a job may set its own.
     job_token_budget: int = Field(default=500_000, alias="ANALYSIS_JOB_TOKEN_BUDGET")

@@ -140,7 +140,7 @@ CurrentTask = Annotated[tuple[Task, Any], Depends(current_task)]
 
 
 def add_task_routes(app: FastAPI) -> None:
-    token_errors = error_responses(400, 401, 422)
+    token_errors = error_responses(400, 401, 422, 503)
 
     @app.post(
         "/create_task",
