@@ -297,6 +297,35 @@ class Mesh:
                 process.process.kill()
                 process.process.wait(timeout=10)
 
+    def terminate(self, name: str) -> None:
+        """SIGTERM one service process (a rolling restart): it shuts down gracefully, then the supervisor
+        starts it again."""
+        for process in self.services:
+            if process.name == name:
+                process.terminate()
+
+    def process(self, name: str) -> ManagedProcess:
+        return next(p for p in self.services if p.name == name)
+
+    def restart_nats(self, down_seconds: float = 2.0) -> None:
+        """Stop the embedded nats-server and start it again on the same port and JetStream store."""
+        if self._nats is None:
+            raise RuntimeError("nats-server is external (NATS_URL); restart it there")
+        self._nats.terminate()
+        self._nats.wait(10)
+        time.sleep(down_seconds)
+        self._start_nats()
+
+    def restart_postgres(self, down_seconds: float = 2.0) -> None:
+        """Stop the embedded Postgres (fast shutdown: open connections are cut) and start it again."""
+        if self._postgres is None:
+            raise RuntimeError("Postgres is external (DATABASE_URL); restart it there")
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._postgres.pgdata, user=self._postgres.system_user)
+        time.sleep(down_seconds)
+        self._postgres.ensure_postgres_running()
+
     # stop
     def stop(self, grace: float = 15.0) -> None:
         self._stop.set()
