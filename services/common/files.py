@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from services.common.errors import BadFile
 
 CONTENT_TYPES = {
@@ -25,3 +28,12 @@ def sniff_kind(content: bytes) -> str:
     if content.startswith(b"PK\x03\x04") and b"word/" in content[:65536]:
         return "docx"
     raise BadFile("not a PDF, PNG, JPEG or DOCX file")
+
+
+def safe_filename(name: str, fallback: str = "resume") -> str:
+    """A client's file name made safe to store and show: its last path component, without control or
+    format characters, without leading dots, at most 200 characters."""
+    last = re.split(r"[/\\]", name or "")[-1]
+    cleaned = "".join(ch for ch in last if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    cleaned = cleaned.strip().lstrip(".").strip()
+    return cleaned[:200] or fallback

@@ -35,7 +35,7 @@ from services.common.errors import (
     TooManyRequests,
     Unavailable,
 )
-from services.common.files import CONTENT_TYPES, sniff_kind
+from services.common.files import CONTENT_TYPES, safe_filename, sniff_kind
 from services.common.redaction import redact
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.repository import ACTIVE_STATUSES, Repository
@@ -135,6 +135,7 @@ class PipelineService:
         added = 0
         seen: dict[str, Resume] = {}
         for item in items:
+            item.filename = safe_filename(item.filename)
             outcome = UploadOutcome(filename=item.filename)
             outcomes.append(outcome)
             try:

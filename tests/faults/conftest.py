@@ -20,10 +20,10 @@ from services.launcher import Mesh, MeshConfig
 from tests.conftest import Account, signup_and_verify
 from tests.fake_llm import FakeLlm
 
-MAX_QUEUED_WORK = 8
+MAX_QUEUED_WORK = 12
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def fault_mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeLlm) -> Iterator[Mesh]:
     config = MeshConfig.with_free_ports(
         tmp_path_factory.mktemp("fault-mesh"),
