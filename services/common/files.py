@@ -31,9 +31,12 @@ def sniff_kind(content: bytes) -> str:
 
 
 def safe_filename(name: str, fallback: str = "resume") -> str:
-    """A client's file name made safe to store and show: its last path component, without control or
-    format characters, without leading dots, at most 200 characters."""
+    """A client's file name made safe to store and show: its last path component, with control, format
+    and unassigned characters dropped, odd spaces made plain, no leading dots, at most 200 characters."""
     last = re.split(r"[/\\]", name or "")[-1]
-    cleaned = "".join(ch for ch in last if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    cleaned = "".join(
+        ch if ch.isprintable() else " " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") else ""
+        for ch in last
+    )
     cleaned = cleaned.strip().lstrip(".").strip()
     return cleaned[:200] or fallback

@@ -19,8 +19,19 @@ def _masker(parsed: resume_pb2.ParsedResume) -> tuple[re.Pattern[str] | None, re
     return name, location
 
 
+def _known_contacts(parsed: resume_pb2.ParsedResume) -> list[tuple[str, str]]:
+    """The resume's own contact values, masked word for word whatever shape they have (an address with
+    characters the general patterns do not expect is still the candidate's)."""
+    contact = parsed.contact
+    known = [(contact.email, "[email]"), (contact.phone, "[phone]")]
+    known += [(link.url, "[link]") for link in contact.links]
+    return [(value, mask) for value, mask in known if len(value.strip()) >= 3]
+
+
 def mask_text(text: str, parsed: resume_pb2.ParsedResume) -> str:
     name, location = _masker(parsed)
+    for value, mask in _known_contacts(parsed):
+        text = re.sub(re.escape(value.strip()), mask, text, flags=re.I)
     text = EMAIL_RE.sub("[email]", text)
     text = URL_RE.sub("[link]", text)
     text = BIRTH_RE.sub("[date of birth]", text)

@@ -539,6 +539,9 @@ def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
                 body_end = k
         start, _ = _to_year_month(match.group("start"))
         end, current = _to_year_month(match.group("end"), is_end=True)
+        if start.year and end.year and (start.year, start.month or 1) > (end.year, end.month or 12):
+            # A range written backwards is read forwards; a current role starting later ends at its start.
+            start, end = (start, start) if current else (end, start)
         parts = _head_parts(head_lines)
         entry = resume_pb2.ExperienceEntry(start=start, end=end, current=current)
         if parts:
