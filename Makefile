@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format protos protos-check system-deps clean
+.PHONY: install run test lint format protos protos-check system-deps clean test-faults soak
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -53,6 +53,12 @@ format: $(STAMP)
 
 test: install lint
 	$(VENV)/bin/pytest -q
+
+test-faults: install
+	$(VENV)/bin/pytest -q -m faults
+
+soak: install
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf $(VENV) .screener .pytest_cache .mypy_cache .ruff_cache
