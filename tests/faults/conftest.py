@@ -170,13 +170,15 @@ def assert_no_message_left(mesh: Mesh) -> None:
         raise AssertionError(f"messages left: {state}") from exc
 
 
-def redeliveries(mesh: Mesh, durable: str) -> int:
+def deliveries(mesh: Mesh, durable: str) -> int:
+    """How many times the consumer has delivered messages, first deliveries and redeliveries alike."""
+
     async def query() -> int:
         nc = await nats.connect(mesh.nats_url)
         try:
             stream, _ = screener_nats.CONSUMERS[durable]
             info = await nc.jetstream().consumer_info(stream, durable)
-            return int(info.num_redelivered or 0)
+            return int(info.delivered.consumer_seq or 0) if info.delivered else 0
         finally:
             await nc.close()
 

@@ -22,7 +22,7 @@ from tests.faults.conftest import (
     MAX_QUEUED_WORK,
     assert_consistent,
     assert_no_message_left,
-    redeliveries,
+    deliveries,
     resume_files,
     statuses,
     wait_for_done,
@@ -54,6 +54,7 @@ def test_a_worker_killed_mid_resume_is_redelivered_and_restarted(
     fault_mesh: Mesh, recruiter: Account
 ) -> None:
     client = recruiter.client
+    before = deliveries(fault_mesh, "extractor")
     job_id, batch_id, _ = _start(client, resume_files(4, scans=2))
     # Two extractors taking one resume at a time: two resumes extracting means each holds one.
     wait_until(lambda: statuses(client, job_id).count("extracting") >= 2, 60, "both extractors to be busy")
@@ -61,20 +62,14 @@ def test_a_worker_killed_mid_resume_is_redelivered_and_restarted(
     restarts = victim.restarts
     fault_mesh.kill("extractor-0")
 
-    # After ack_wait the killed worker's message is delivered again, to the surviving replica.
-    seen = 0
-
-    def redelivered_or_done() -> bool:
-        nonlocal seen
-        seen = max(seen, redeliveries(fault_mesh, "extractor"))
-        return seen > 0 or client.get(f"/api/batches/{batch_id}").json()["status"] == "done"
-
-    wait_until(redelivered_or_done, 120, "the redelivery")
-    assert seen > 0
     done = wait_for_done(client, batch_id)
     assert (done["completed"], done["failed"]) == (4, 0), done
+    assert done["stalled"] is False and done["last_progress_at"]
     assert_consistent(fault_mesh, job_id, completed=4)
     assert_no_message_left(fault_mesh)
+    # Four extraction messages, delivered more than four times: the killed worker's one came back
+    # after ack_wait and was finished by a replica, and still counted once.
+    assert deliveries(fault_mesh, "extractor") - before > 4
     wait_until(lambda: victim.restarts > restarts and victim.alive(), 60, "the supervisor to restart it")
 
 
