@@ -143,13 +143,13 @@ def test_postgres_restarted_during_a_batch_loses_nothing(fault_mesh: Mesh, recru
     assert_no_message_left(fault_mesh)
 
 
-def test_a_rolling_restart_of_every_worker_under_load_loses_nothing(
+def test_a_rolling_restart_of_every_service_under_load_loses_nothing(
     fault_mesh: Mesh, recruiter: Account
 ) -> None:
     client = recruiter.client
     job_id, batch_id, _ = _start(client, resume_files(6, scans=2))
     wait_until(lambda: "extracting" in statuses(client, job_id), 60, "extraction to start")
-    for name in ("extractor-0", "ranker-0", "extractor-1", "ranker-1"):
+    for name in ("extractor-0", "ranker-0", "gateway-0", "extractor-1", "ranker-1"):
         process = fault_mesh.process(name)
         restarts = process.restarts
         fault_mesh.terminate(name)
