@@ -124,6 +124,7 @@ class Mesh:
         self._postgres: Any = None
         self._nats: ManagedProcess | None = None
         self.services: list[ManagedProcess] = []
+        self.metrics_ports: dict[str, int] = {}
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
         self.database_url = config.database_url or ""
@@ -219,7 +220,16 @@ class Mesh:
             env["GATEWAY_ADDR"] = self.grpc_address("gateway")
             # Replica 0 serves the advertised port; further replicas take ports of their own.
             env["GRPC_PORT"] = str(base[service] if replica == 0 else free_port())
+        # Every process serves Prometheus metrics on a port of its own (see metrics_url).
+        name = f"{service}-{replica}"
+        self.metrics_ports.setdefault(name, free_port())
+        env["METRICS_PORT"] = str(self.metrics_ports[name])
+        env.setdefault("METRICS_HOST", "127.0.0.1")
         return env
+
+    def metrics_url(self, name: str) -> str:
+        """Where process `name` (e.g. extractor-0) serves /metrics."""
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
 
     def _start_services(self) -> None:
         for service in (*WORKER_SERVICES, "gateway"):

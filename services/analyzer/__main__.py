@@ -31,6 +31,7 @@ def build_service(settings: AnalyzerSettings) -> AnalysisService:
         timeout=settings.request_timeout_seconds,
         attempts=settings.attempts,
         breaker=CircuitBreaker(settings.breaker_threshold, settings.breaker_reset_seconds),
+        price_per_mtok=(settings.price_in_per_mtok, settings.price_out_per_mtok),
     )
     llm = LlmAnalyst(client, batch_size=settings.batch_size, context_tokens=settings.context_tokens)
     return AnalysisService(llm, OfflineAnalyst(), AnalysisCache(settings.gateway_addr))

@@ -11,6 +11,7 @@ from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpe
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from services.common.errors import Unavailable
+from services.common.metrics import LLM_CALLS, LLM_COST, LLM_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,10 @@ class LlmClient:
         timeout: float = 60.0,
         attempts: int = 4,
         breaker: CircuitBreaker | None = None,
+        price_per_mtok: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.model = model
+        self.price_per_mtok = price_per_mtok  # US dollars per million tokens in and out, for the cost metric
         self.client = AsyncOpenAI(base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=0)
         self.attempts = attempts
         self.breaker = breaker or CircuitBreaker()
@@ -88,14 +91,23 @@ class LlmClient:
                     response = await self._create(messages, schema)
         except Exception as exc:
             self.breaker.failure()
+            LLM_CALLS.labels(self.model, "failed").inc()
             raise Unavailable(f"the language model call failed: {exc}", code="llm_unavailable") from exc
         self.breaker.success()
         usage = response.usage
-        return Completion(
+        completion = Completion(
             content=response.choices[0].message.content or "",
             tokens_in=usage.prompt_tokens if usage else 0,
             tokens_out=usage.completion_tokens if usage else 0,
         )
+        LLM_CALLS.labels(self.model, "ok").inc()
+        LLM_TOKENS.labels(self.model, "in").inc(completion.tokens_in)
+        LLM_TOKENS.labels(self.model, "out").inc(completion.tokens_out)
+        price_in, price_out = self.price_per_mtok
+        LLM_COST.labels(self.model).inc(
+            (completion.tokens_in * price_in + completion.tokens_out * price_out) / 1e6
+        )
+        return completion
 
     async def _create(self, messages: list[dict[str, Any]], schema: dict[str, Any]) -> Any:
         self.calls += 1

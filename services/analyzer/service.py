@@ -17,6 +17,7 @@ from services.analyzer.analysis import (
     summary_hash,
 )
 from services.common.errors import ScreeningError
+from services.common.metrics import ANALYSIS_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class AnalysisService:
         if self.cache is not None:
             for index, key in enumerate(keys):
                 cached = await self.cache.get(key)
+                ANALYSIS_CACHE.labels("hit" if cached is not None else "miss").inc()
                 if cached is not None:
                     hit = resume_pb2.Analysis()
                     hit.CopyFrom(cached)

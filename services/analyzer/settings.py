@@ -17,3 +17,6 @@ class AnalyzerSettings(ServiceSettings):
     breaker_threshold: int = Field(default=5, alias="ANALYZER_BREAKER_THRESHOLD")
     breaker_reset_seconds: float = Field(default=30.0, alias="ANALYZER_BREAKER_RESET_SECONDS")
     gateway_addr: str = Field(default="127.0.0.1:50054", alias="GATEWAY_ADDR")
+    # For the screener_llm_cost_usd metric: the provider's list price, US dollars per million tokens.
+    price_in_per_mtok: float = Field(default=0.15, ge=0, alias="ANALYZER_PRICE_IN_PER_MTOK")
+    price_out_per_mtok: float = Field(default=0.60, ge=0, alias="ANALYZER_PRICE_OUT_PER_MTOK")

@@ -12,6 +12,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common.errors import ErrorMappingInterceptor
+from services.common.metrics import MetricsInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,19 @@ class GrpcServer:
     """A grpc.aio server with the standard health service (SERVING per service) and reflection."""
 
     def __init__(
-        self, host: str, port: int, service_names: Iterable[str], registrars: Iterable[Registrar]
+        self,
+        host: str,
+        port: int,
+        service_names: Iterable[str],
+        registrars: Iterable[Registrar],
+        *,
+        metrics_name: str = "",
     ) -> None:
+        interceptors: list[grpc.aio.ServerInterceptor] = [ErrorMappingInterceptor()]
+        if metrics_name:
+            interceptors.insert(0, MetricsInterceptor(metrics_name))
         self.server = grpc.aio.server(
-            interceptors=[ErrorMappingInterceptor()],
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", 32 * 1024 * 1024),
                 ("grpc.max_send_message_length", 32 * 1024 * 1024),

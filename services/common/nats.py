@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from nats.js.object_store import ObjectStore
 
 from screener.v1 import pipeline_pb2
+from services.common.metrics import MESSAGES, REDELIVERIES, STAGE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +203,7 @@ async def settle_failure(
     as the resume's outcome (give_up), the message is dead-lettered and removed from the work stream."""
     delivered = msg.metadata.num_delivered if msg.metadata else 1
     if delivered >= max_deliver:
+        MESSAGES.labels(durable, "dead_lettered").inc()
         log.error("giving up on %s after %d deliveries: %s", msg.subject, delivered, exc)
         try:
             await give_up(msg, exc)
@@ -213,6 +216,7 @@ async def settle_failure(
             # Not dead-lettered: leave it un-acked, so it is redelivered once NATS is back.
             log.exception("could not dead-letter %s; it will be redelivered", msg.subject)
         return
+    MESSAGES.labels(durable, "retried").inc()
     delay = min(2.0**delivered, 60.0)
     log.warning("attempt %d of %s failed (%s); retrying in %.0fs", delivered, msg.subject, exc, delay)
     with contextlib.suppress(Exception):
@@ -296,10 +300,15 @@ class PullWorker:
 
     async def _handle(self, msg: Msg) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(msg))
+        if msg.metadata and msg.metadata.num_delivered > 1:
+            REDELIVERIES.labels(self._durable).inc()
+        started = time.perf_counter()
         try:
             await self._handler(msg)
             heartbeat.cancel()
             await msg.ack()
+            MESSAGES.labels(self._durable, "acked").inc()
+            STAGE_SECONDS.labels(self._durable).observe(time.perf_counter() - started)
         except asyncio.CancelledError:
             # Shutdown before the work finished: hand the message back for another replica.
             heartbeat.cancel()
@@ -386,5 +395,6 @@ class BatchPullWorker:
             if outcome is None:
                 with contextlib.suppress(Exception):
                     await msg.ack()
+                MESSAGES.labels(self._durable, "acked").inc()
                 continue
             await settle_failure(self._js, self._durable, msg, outcome, self._give_up, self._max_deliver)

@@ -25,3 +25,7 @@ class ServiceSettings(BaseSettings):
     max_deliver: int = Field(default=5, alias="NATS_MAX_DELIVER")
     stream_replicas: int = Field(default=1, alias="NATS_STREAM_REPLICAS")
     worker_name: str = Field(default="", alias="WORKER_NAME")
+    metrics_port: int = Field(
+        default=0, ge=0, alias="METRICS_PORT", description="Prometheus /metrics; 0 = off"
+    )
+    metrics_host: str = Field(default="0.0.0.0", alias="METRICS_HOST")

@@ -15,6 +15,7 @@ from nats.js.object_store import ObjectStore
 from screener.v1 import pipeline_pb2
 from services.common import nats as screener_nats
 from services.common.grpc_server import GrpcServer, Registrar, install_stop_signals
+from services.common.metrics import serve_metrics
 from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,15 @@ async def run_worker_service(
     )
     parts = build(js, store)
     handler, give_up = parts.handler, parts.give_up
-    server = GrpcServer(settings.grpc_host, settings.grpc_port, parts.grpc_service_names, parts.registrars)
+    server = GrpcServer(
+        settings.grpc_host,
+        settings.grpc_port,
+        parts.grpc_service_names,
+        parts.registrars,
+        metrics_name=service,
+    )
     await server.start()
+    serve_metrics(settings.metrics_port, settings.metrics_host)
 
     async def on_give_up(msg: Msg, exc: BaseException) -> None:
         await give_up(msg, exc, js)

@@ -13,6 +13,7 @@ from nats.js.object_store import ObjectStore
 from screener.v1 import extractor_pb2, extractor_pb2_grpc, pipeline_pb2
 from services.common import nats as screener_nats
 from services.common.errors import InvalidInput, NotFound, ScreeningError
+from services.common.metrics import PAGES, RESUMES_EXTRACTED
 from services.common.worker_service import failure_event
 from services.extractor.service import ExtractionService
 
@@ -78,10 +79,14 @@ class ExtractStageHandler:
             content = await fetch_file(self.store, task.file_sha256)
             parsed = await self.service.extract(content, task.filename)
         except ScreeningError as exc:
+            RESUMES_EXTRACTED.labels(exc.code).inc()
             # An expected outcome for this resume (bad file, no text): report it, do not retry.
             log.info("resume %s failed extraction: %s", task.ref.resume_id, exc.message)
             event = failure_event(task.ref, pipeline_pb2.STAGE_EXTRACT, self.worker, exc.code, exc.message)
         else:
+            RESUMES_EXTRACTED.labels("ok").inc()
+            PAGES.labels("ocr").inc(parsed.stats.ocr_pages)
+            PAGES.labels("text").inc(max(0, parsed.stats.page_count - parsed.stats.ocr_pages))
             event = pipeline_pb2.StageEvent(
                 ref=task.ref, stage=pipeline_pb2.STAGE_EXTRACT, worker=self.worker, extracted=parsed
             )

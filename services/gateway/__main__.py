@@ -15,6 +15,13 @@ from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import nats as screener_nats
 from services.common.grpc_server import GrpcServer, install_stop_signals
 from services.common.logging import configure_logging
+from services.common.metrics import (
+    DEAD_LETTERS,
+    QUEUE_ACK_PENDING,
+    QUEUE_PENDING,
+    QUEUE_REDELIVERED,
+    serve_metrics,
+)
 from services.common.skills import load_taxonomy
 from services.gateway.api import ApiContext, create_app
 from services.gateway.auth import AuthService
@@ -119,8 +126,10 @@ async def main() -> None:
                 screening_servicer, server
             ),
         ],
+        metrics_name="gateway",
     )
     await grpc_server.start()
+    serve_metrics(settings.metrics_port, settings.metrics_host)
     worker = screener_nats.PullWorker(
         js,
         "gateway",
@@ -144,6 +153,21 @@ async def main() -> None:
                 await asyncio.wait_for(stop.wait(), timeout=settings.task_sweep_seconds)
 
     expiry = asyncio.create_task(expire_tasks_periodically())
+
+    async def watch_queues() -> None:
+        # Queue depth per consumer and the dead-letter count, for dashboards and alerts.
+        while not stop.is_set():
+            with contextlib.suppress(Exception):
+                for durable, (stream, _) in screener_nats.CONSUMERS.items():
+                    info = await js.consumer_info(stream, durable)
+                    QUEUE_PENDING.labels(durable).set(info.num_pending or 0)
+                    QUEUE_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
+                    QUEUE_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+                DEAD_LETTERS.set((await js.stream_info(screener_nats.DEAD_STREAM)).state.messages)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.queue_watch_seconds)
+
+    queue_watch = asyncio.create_task(watch_queues())
     http = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -169,6 +193,7 @@ async def main() -> None:
     with contextlib.suppress(Exception):
         await consumer
     expiry.cancel()
+    queue_watch.cancel()
     await grpc_server.stop(settings.shutdown_grace_seconds)
     for channel in channels.values():
         await channel.close()

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from services.common.errors import (
     ScreeningError,
     Unauthorized,
 )
+from services.common.logging import bind_log_context, reset_log_context
+from services.common.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from services.common.skills import SkillTaxonomy
 from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
@@ -111,6 +114,24 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     app.state.ctx = ctx
     add_task_routes(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # One request id per request: taken from X-Request-ID or made here, logged and sent back.
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        token = bind_log_context(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
+            HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
+            reset_log_context(token)
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_: Request, exc: ScreeningError) -> JSONResponse:

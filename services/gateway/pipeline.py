@@ -36,6 +36,7 @@ from services.common.errors import (
     Unavailable,
 )
 from services.common.files import CONTENT_TYPES, safe_filename, sniff_kind
+from services.common.metrics import RESUMES_FINISHED
 from services.common.redaction import redact
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.repository import ACTIVE_STATUSES, Repository
@@ -505,6 +506,8 @@ class EventApplier:
                 result = await self.pipeline.apply_event(Repository(session), event)
         except (OperationalError, DBAPIError, OSError) as exc:
             raise screener_nats.RetryableError(f"database unavailable: {exc}") from exc
+        if result in ("completed", "failed"):
+            RESUMES_FINISHED.labels(result).inc()
         log.debug("event %s for %s: %s", event.WhichOneof("outcome"), event.ref.resume_id, result)
 
     async def give_up(self, msg: Msg, exc: BaseException) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from services.common.metrics import EMBEDDINGS
+
 log = logging.getLogger(__name__)
 
 
@@ -65,11 +67,13 @@ class Embedder:
                 vector = known.get(key) if known else None
                 if vector is not None:
                     self.reused += 1
+                    EMBEDDINGS.labels("reused").inc()
                 else:
                     vector = self._cache.get(key)
                     if vector is not None:
                         self._cache.move_to_end(key)
                         self.cache_hits += 1
+                        EMBEDDINGS.labels("cache_hit").inc()
                     elif key not in missing:
                         missing[key] = text
                 result.append(vector)
@@ -82,6 +86,7 @@ class Embedder:
             fresh = dict(zip(missing, vectors, strict=True))
             with self._lock:
                 self.computed += len(missing)
+                EMBEDDINGS.labels("computed").inc(len(missing))
                 for key, vector in fresh.items():
                     self._cache[key] = vector
                     if len(self._cache) > self._cache_size:
