@@ -12,6 +12,7 @@ import pytest
 from services.demo.mailbox import MailSink
 from services.launcher import Mesh, MeshConfig, free_port
 from tests.fake_llm import FakeLlm
+from tests.otlp_collector import OtlpCollector
 
 PASSWORD = "Correct-Horse-9"
 
@@ -33,7 +34,17 @@ def llm() -> Iterator[FakeLlm]:
 
 
 @pytest.fixture(scope="session")
-def mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeLlm) -> Iterator[Mesh]:
+def collector() -> Iterator[OtlpCollector]:
+    server = OtlpCollector(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mesh(
+    tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeLlm, collector: OtlpCollector
+) -> Iterator[Mesh]:
     config = MeshConfig.with_free_ports(
         tmp_path_factory.mktemp("mesh"),
         smtp_url=mailbox.url,
@@ -51,6 +62,10 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm: FakeL
             "RATE_LIMIT_UPLOAD_PER_CLIENT": "1000",
             "CODE_RESEND_COOLDOWN_SECONDS": "2",
             "TASK_SWEEP_SECONDS": "1",
+            # Traces go to an in-process OTLP collector, exported every 200 ms.
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
         },
     )
     running = Mesh(config)

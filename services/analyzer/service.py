@@ -18,6 +18,7 @@ from services.analyzer.analysis import (
 )
 from services.common.errors import ScreeningError
 from services.common.metrics import ANALYSIS_CACHE
+from services.common.tracing import carrier
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ class AnalysisCache:
 
     async def get(self, key: str) -> resume_pb2.Analysis | None:
         try:
-            entry = await self.stub.GetAnalysis(gateway_pb2.AnalysisCacheKey(key=key), timeout=5)
+            entry = await self.stub.GetAnalysis(
+                gateway_pb2.AnalysisCacheKey(key=key), timeout=5, metadata=tuple(carrier().items())
+            )
         except grpc.aio.AioRpcError as exc:
             log.warning("analysis cache unavailable: %s", exc.code().name)
             return None

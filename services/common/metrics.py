@@ -12,7 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from services.common.tracing import context_from, tracer
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,8 @@ def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
 
 
 class MetricsInterceptor(grpc.aio.ServerInterceptor):
-    """Counts and times every unary gRPC call by method and status code."""
+    """Counts and times every unary gRPC call by method and status code, in a span that continues the
+    caller's trace (traceparent in the call metadata)."""
 
     def __init__(self, service: str) -> None:
         self.service = service
@@ -76,16 +80,20 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         async def timed(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             failed = False
-            try:
-                return await inner(request, context)
-            except BaseException:
-                failed = True
-                raise
-            finally:
-                status = context.code()
-                code = status.name if status is not None else ("UNKNOWN" if failed else "OK")
-                GRPC_REQUESTS.labels(service, method, code).inc()
-                GRPC_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+            parent = context_from(context.invocation_metadata())
+            with tracer.start_as_current_span(
+                f"{service}/{method}", context=parent, kind=trace.SpanKind.SERVER
+            ):
+                try:
+                    return await inner(request, context)
+                except BaseException:
+                    failed = True
+                    raise
+                finally:
+                    status = context.code()
+                    code = status.name if status is not None else ("UNKNOWN" if failed else "OK")
+                    GRPC_REQUESTS.labels(service, method, code).inc()
+                    GRPC_SECONDS.labels(service, method).observe(time.perf_counter() - started)
 
         make = grpc.unary_unary_rpc_method_handler if unary else grpc.stream_unary_rpc_method_handler
         return make(

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import nats
@@ -31,9 +31,12 @@ from nats.js.api import (
 )
 from nats.js.errors import BadRequestError, NotFoundError
 from nats.js.object_store import ObjectStore
+from opentelemetry import trace
 
 from screener.v1 import pipeline_pb2
+from services.common.logging import bind_log_context, log_context, reset_log_context
 from services.common.metrics import MESSAGES, REDELIVERIES, STAGE_SECONDS
+from services.common.tracing import REQUEST_ID, RESUME_ID, carrier, context_from, trace_id, tracer
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +167,46 @@ async def publish_event(js: JetStreamContext, event: pipeline_pb2.StageEvent) ->
     """Publish a stage event; the message id makes a re-published duplicate a no-op in JetStream."""
     outcome = event.WhichOneof("outcome") or "none"
     msg_id = f"{event.ref.run_id}:{event.stage}:{outcome}"
-    await js.publish(event_subject(event.stage), event.SerializeToString(), headers={"Nats-Msg-Id": msg_id})
+    headers = {**_trace_headers(event.ref.resume_id), "Nats-Msg-Id": msg_id}
+    await js.publish(event_subject(event.stage), event.SerializeToString(), headers=headers)
 
 
 async def publish_work(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
-    await js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+    resume_id = pipeline_pb2.TaskEnvelope.FromString(payload).ref.resume_id
+    await js.publish(subject, payload, headers={**_trace_headers(resume_id), "Nats-Msg-Id": msg_id})
+
+
+def _trace_headers(resume_id: str) -> dict[str, str]:
+    return carrier(request_id=log_context().get("request_id", ""), resume_id=resume_id)
+
+
+@contextlib.contextmanager
+def consuming(durable: str, msgs: list[Msg]) -> Iterator[None]:
+    """The span and log context of handling messages: a child of the publisher's trace for one message,
+    linked to each publisher's trace for a batch."""
+    headers = (msgs[0].headers or {}) if len(msgs) == 1 else {}
+    parent = context_from(headers)
+    links = (
+        []
+        if len(msgs) == 1
+        else [
+            trace.Link(span.get_span_context())
+            for span in (trace.get_current_span(context_from(m.headers or {})) for m in msgs)
+            if span.get_span_context().is_valid
+        ]
+    )
+    with tracer.start_as_current_span(
+        f"consume {durable}", context=parent, kind=trace.SpanKind.CONSUMER, links=links
+    ) as span:
+        span.set_attribute("messaging.system", "nats")
+        span.set_attribute("messaging.destination.name", msgs[0].subject)
+        token = bind_log_context(
+            request_id=headers.get(REQUEST_ID, ""), resume_id=headers.get(RESUME_ID, ""), trace_id=trace_id()
+        )
+        try:
+            yield
+        finally:
+            reset_log_context(token)
 
 
 class RetryableError(Exception):
@@ -304,7 +342,8 @@ class PullWorker:
             REDELIVERIES.labels(self._durable).inc()
         started = time.perf_counter()
         try:
-            await self._handler(msg)
+            with consuming(self._durable, [msg]):
+                await self._handler(msg)
             heartbeat.cancel()
             await msg.ack()
             MESSAGES.labels(self._durable, "acked").inc()
@@ -386,7 +425,8 @@ class BatchPullWorker:
     async def _handle(self, msgs: list[Msg]) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(msgs))
         try:
-            outcomes = await self._handler(msgs)
+            with consuming(self._durable, msgs):
+                outcomes = await self._handler(msgs)
         except Exception as exc:  # the whole batch failed the same way
             outcomes = [exc] * len(msgs)
         finally:

@@ -17,6 +17,7 @@ from services.common import nats as screener_nats
 from services.common.grpc_server import GrpcServer, Registrar, install_stop_signals
 from services.common.metrics import serve_metrics
 from services.common.settings import ServiceSettings
+from services.common.tracing import setup_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ async def run_worker_service(
     back) in-flight messages, the gRPC server drains, and the NATS connection is drained last so
     every result published by in-flight work is flushed.
     """
+    setup_tracing(service)
     stop = stop or asyncio.Event()
     install_stop_signals(stop)
     nc = await screener_nats.connect(settings.nats_url, name=settings.worker_name or service)
@@ -131,4 +133,5 @@ async def run_worker_service(
     await server.stop(settings.shutdown_grace_seconds)
     with contextlib.suppress(Exception):
         await nc.drain()
+    shutdown_tracing()
     log.info("%s stopped", service)

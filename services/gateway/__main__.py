@@ -23,6 +23,7 @@ from services.common.metrics import (
     serve_metrics,
 )
 from services.common.skills import load_taxonomy
+from services.common.tracing import setup_tracing, shutdown_tracing
 from services.gateway.api import ApiContext, create_app
 from services.gateway.auth import AuthService
 from services.gateway.db import make_engine, make_sessionmaker, migrate
@@ -47,6 +48,7 @@ async def check_grpc_health(channel: grpc.aio.Channel) -> str:
 async def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_json)
+    setup_tracing("gateway")
     stop = asyncio.Event()
     install_stop_signals(stop)
 
@@ -200,6 +202,7 @@ async def main() -> None:
     with contextlib.suppress(Exception):
         await nc.drain()
     await engine.dispose()
+    shutdown_tracing()
     log.info("gateway stopped")
 
 

@@ -18,6 +18,7 @@ from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,6 +34,7 @@ from services.common.errors import (
 from services.common.logging import bind_log_context, reset_log_context
 from services.common.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from services.common.skills import SkillTaxonomy
+from services.common.tracing import context_from, trace_id, tracer
 from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
 from services.gateway.db import refused_value
@@ -119,19 +121,27 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # One request id per request: taken from X-Request-ID or made here, logged and sent back.
         request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        token = bind_log_context(request_id=request_id)
         started = time.perf_counter()
         status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id
-            return response
-        finally:
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
-            HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
-            reset_log_context(token)
+        with tracer.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            context=context_from(request.headers.items()),
+            kind=trace.SpanKind.SERVER,
+        ) as span:
+            token = bind_log_context(request_id=request_id, trace_id=trace_id())
+            try:
+                response = await call_next(request)
+                status = response.status_code
+                response.headers["X-Request-ID"] = request_id
+                return response
+            finally:
+                route = getattr(request.scope.get("route"), "path", "unmatched")
+                span.update_name(f"{request.method} {route}")
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
+                HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
+                reset_log_context(token)
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_: Request, exc: ScreeningError) -> JSONResponse:

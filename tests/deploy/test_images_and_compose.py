@@ -103,3 +103,32 @@ def test_every_variable_compose_reads_is_documented_in_env_example() -> None:
     documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used <= documented, used - documented
     assert {"JWT_SECRET", "POSTGRES_PASSWORD"} <= used
+
+
+def test_the_grafana_dashboard_only_queries_metrics_the_services_export() -> None:
+    import json
+
+    from prometheus_client import REGISTRY
+
+    import services.common.metrics  # noqa: F401 - registers the metrics
+
+    exported = {sample_name for family in REGISTRY.collect() for sample_name in _sample_names(family)}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "screener-dashboard.json").read_text())
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(screener_[a-z_]+)", target["expr"])
+    }
+    assert len(queried) >= 12
+    assert queried <= exported, queried - exported
+
+
+def _sample_names(family: object) -> set[str]:
+    name = family.name  # type: ignore[attr-defined]
+    kind = family.type  # type: ignore[attr-defined]
+    if kind == "counter":
+        return {f"{name}_total"}
+    if kind == "histogram":
+        return {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+    return {name}

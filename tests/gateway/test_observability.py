@@ -11,6 +11,7 @@ from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 from tests.conftest import Account
 from tests.helpers import create_job, upload, wait_for_batch
+from tests.otlp_collector import OtlpCollector, ReceivedSpan
 
 
 def scrape(mesh: Mesh, name: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -71,3 +72,38 @@ def test_every_service_counts_its_work_and_the_gateway_its_requests_and_queues(
         time.sleep(1)
     assert gateway[("screener_queue_pending", (("consumer", "extractor"),))] == 0
     assert ("screener_dead_letters", ()) in gateway
+
+
+def test_one_trace_follows_a_resume_from_the_api_through_nats_to_every_stage(
+    mesh: Mesh, account: Account, collector: OtlpCollector
+) -> None:
+    client = account.client
+    job = create_job(client)
+    upload(client, job["id"], [("traced.pdf", render_pdf([*SAMPLE_RESUMES[1].lines, "Traced run"]))])
+    batch = client.post("/api/batches", json={"job_id": job["id"]})
+    assert batch.status_code == 202
+    wait_for_batch(client, batch.json()["id"])
+
+    def trace_of_the_batch() -> list[ReceivedSpan]:
+        spans = collector.snapshot()
+        start = [s for s in spans if s.service == "screener-gateway" and s.name == "POST /api/batches"]
+        return [s for s in spans if start and s.trace_id == start[-1].trace_id]
+
+    deadline = time.monotonic() + 30
+    spans: list[ReceivedSpan] = []
+    while time.monotonic() < deadline:
+        spans = trace_of_the_batch()
+        if {("screener-extractor", "consume extractor"), ("screener-ranker", "consume ranker")} <= {
+            (s.service, s.name) for s in spans
+        }:
+            break
+        time.sleep(0.5)
+    seen = {(s.service, s.name) for s in spans}
+    assert ("screener-extractor", "consume extractor") in seen, seen
+    assert ("screener-gateway", "consume gateway") in seen, seen
+    assert ("screener-ranker", "consume ranker") in seen, seen
+    # Each consumer span continues a span of the same trace: the context crossed NATS in the headers.
+    ids = {s.span_id for s in spans}
+    for span in spans:
+        if span.name.startswith("consume "):
+            assert span.parent_span_id in ids, span
