@@ -215,6 +215,10 @@ def analyze_page(page: pymupdf.Page, *, min_font_size: float = 4.0) -> PageLayou
 def _replace_tables(page: pymupdf.Page, layout: PageLayout) -> None:
     """Keep ruled tables as rows ("cell | cell") instead of a column-by-column jumble."""
     try:
+        # Ruled tables are found from their lines; PyMuPDF's layout model (an ONNX network that costs
+        # more than the rest of the page) adds nothing for them.
+        found = page.find_tables(use_layout=False)
+    except TypeError:  # a PyMuPDF without the layout model
         found = page.find_tables()
     except Exception:
         return
