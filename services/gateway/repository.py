@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from services.gateway.models import Batch, EmailCode, Job, RefreshToken, Resume, User
 
@@ -211,7 +212,9 @@ class Repository:
         }[sort]
         total = await self.session.scalar(select(func.count()).select_from(Resume).where(and_(*filters)))
         rows = await self.session.execute(
+            # The table needs none of the heavy columns (parse, analysis, stored embeddings).
             select(Resume, ranked.c.rank)
+            .options(defer(Resume.parsed), defer(Resume.analysis), defer(Resume.embeddings))
             .outerjoin(ranked, ranked.c.resume_id == Resume.id)
             .where(and_(*filters))
             .order_by(*order)
