@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format protos protos-check system-deps clean test-faults soak
+.PHONY: install run test lint format protos protos-check system-deps clean test-faults soak bench
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -59,6 +59,9 @@ test-faults: install
 
 soak: install
 	$(PY) -m bench.soak
+
+bench: install
+	$(PY) -m bench.mesh_bench --resumes 100 --replicas 1
 
 clean:
 	rm -rf $(VENV) .screener .pytest_cache .mypy_cache .ruff_cache
