@@ -18,6 +18,7 @@ class ReceivedSpan:
     trace_id: str
     span_id: str
     parent_span_id: str
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 class OtlpCollector(trace_service_pb2_grpc.TraceServiceServicer):
@@ -55,6 +56,7 @@ class OtlpCollector(trace_service_pb2_grpc.TraceServiceServicer):
                             trace_id=span.trace_id.hex(),
                             span_id=span.span_id.hex(),
                             parent_span_id=span.parent_span_id.hex(),
+                            attributes=tuple((a.key, a.value.string_value) for a in span.attributes),
                         )
                     )
         with self._lock:

@@ -200,6 +200,8 @@ def consuming(durable: str, msgs: list[Msg]) -> Iterator[None]:
     ) as span:
         span.set_attribute("messaging.system", "nats")
         span.set_attribute("messaging.destination.name", msgs[0].subject)
+        if headers.get(RESUME_ID):
+            span.set_attribute("screener.resume_id", headers[RESUME_ID])
         token = bind_log_context(
             request_id=headers.get(REQUEST_ID, ""), resume_id=headers.get(RESUME_ID, ""), trace_id=trace_id()
         )

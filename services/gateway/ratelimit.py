@@ -18,25 +18,38 @@ _HIT = text(
 )
 
 
+_COUNT = text("SELECT count FROM rate_limits WHERE key = :key AND window_start = :window_start")
+
+
 class RateLimiter:
     def __init__(self, sessions: async_sessionmaker) -> None:
         self.sessions = sessions
 
     async def hit(self, key: str, limit: int, window_seconds: int, what: str = "requests") -> None:
-        """Count one attempt for `key`; past `limit` in the current window, refuse with 429 and Retry-After.
+        """Count one attempt for `key`; past `limit` in the last `window_seconds`, refuse with 429 and
+        Retry-After.
 
-        Counted in a transaction of its own, so a failed attempt (a wrong password) still counts.
+        A sliding window: this window's count plus the previous window's, weighted by how much of it
+        still lies within the last `window_seconds`, so a burst that straddles a window boundary is
+        counted whole. Counted in a transaction of its own, so a failed attempt (a wrong password)
+        still counts.
         """
         now = datetime.now(UTC)
-        epoch = int(now.timestamp())
-        start = datetime.fromtimestamp(epoch - epoch % window_seconds, UTC)
+        epoch = now.timestamp()
+        start = datetime.fromtimestamp(int(epoch) - int(epoch) % window_seconds, UTC)
+        previous_start = start - timedelta(seconds=window_seconds)
         async with self.sessions() as session, session.begin():
             count = (await session.execute(_HIT, {"key": key, "window_start": start})).scalar_one()
-            if count == 1 and epoch % 50 == 0:
+            previous = (
+                await session.execute(_COUNT, {"key": key, "window_start": previous_start})
+            ).scalar_one_or_none() or 0
+            if count == 1 and int(epoch) % 50 == 0:
                 await session.execute(
                     text("DELETE FROM rate_limits WHERE window_start < :old"),
                     {"old": now - timedelta(days=1)},
                 )
-        if count > limit:
+        elapsed = (now - start).total_seconds() / window_seconds
+        estimate = count + previous * (1.0 - elapsed)
+        if estimate > limit:
             retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()) + 1)
             raise TooManyRequests(f"too many {what}; try again in {retry_after} s", retry_after=retry_after)

@@ -182,7 +182,7 @@ class Repository:
         search_names: bool = True,
     ) -> tuple[list[tuple[Resume, int | None]], int]:
         """One page of a job's resumes with each one's rank in the whole job (by final_score)."""
-        rank = func.rank().over(partition_by=Resume.job_id, order_by=Resume.final_score.desc())
+        rank = func.rank().over(order_by=Resume.final_score.desc().nulls_last())
         ranked = (
             select(Resume.id.label("resume_id"), rank.label("rank"))
             .where(Resume.job_id == job_id, Resume.final_score.is_not(None))
