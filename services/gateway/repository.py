@@ -211,17 +211,36 @@ class Repository:
             "uploaded": (Resume.created_at, Resume.id),
         }[sort]
         total = await self.session.scalar(select(func.count()).select_from(Resume).where(and_(*filters)))
-        rows = await self.session.execute(
-            # The table needs none of the heavy columns (parse, analysis, stored embeddings).
-            select(Resume, ranked.c.rank)
-            .options(defer(Resume.parsed), defer(Resume.analysis), defer(Resume.embeddings))
-            .outerjoin(ranked, ranked.c.resume_id == Resume.id)
-            .where(and_(*filters))
-            .order_by(*order)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
+        # Three narrow steps instead of joining every row of the job to its rank: the page's ids in the
+        # requested order, the job-wide rank of just those ids, then those rows without the heavy
+        # columns (parse, analysis, stored embeddings).
+        page_ids = list(
+            await self.session.scalars(
+                select(Resume.id)
+                .where(and_(*filters))
+                .order_by(*order)
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            )
         )
-        return [(row[0], row[1]) for row in rows.all()], int(total or 0)
+        if not page_ids:
+            return [], int(total or 0)
+        ranks = dict(
+            (
+                await self.session.execute(
+                    select(ranked.c.resume_id, ranked.c.rank).where(ranked.c.resume_id.in_(page_ids))
+                )
+            ).all()
+        )
+        resumes = {
+            resume.id: resume
+            for resume in await self.session.scalars(
+                select(Resume)
+                .options(defer(Resume.parsed), defer(Resume.analysis), defer(Resume.embeddings))
+                .where(Resume.id.in_(page_ids))
+            )
+        }
+        return [(resumes[i], ranks.get(i)) for i in page_ids if i in resumes], int(total or 0)
 
     async def delete_resume(self, resume: Resume) -> None:
         completed = 1 if resume.status == "completed" else 0
