@@ -74,28 +74,6 @@ class WorkRef(_message.Message):
 Global___WorkRef: _TypeAlias = WorkRef  # noqa: Y015
 
 @_typing.final
-class TaskEnvelope(_message.Message):
-    """The reference every task message starts with: any task can be read as this to learn its resume."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    REF_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def ref(self) -> Global___WorkRef: ...
-    def __init__(
-        self,
-        *,
-        ref: Global___WorkRef | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___TaskEnvelope: _TypeAlias = TaskEnvelope  # noqa: Y015
-
-@_typing.final
 class ExtractTask(_message.Message):
     """Subject screener.work.extract"""
 

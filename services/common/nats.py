@@ -171,9 +171,12 @@ async def publish_event(js: JetStreamContext, event: pipeline_pb2.StageEvent) ->
     await js.publish(event_subject(event.stage), event.SerializeToString(), headers=headers)
 
 
-async def publish_work(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
-    resume_id = pipeline_pb2.TaskEnvelope.FromString(payload).ref.resume_id
-    await js.publish(subject, payload, headers={**_trace_headers(resume_id), "Nats-Msg-Id": msg_id})
+WorkTask = pipeline_pb2.ExtractTask | pipeline_pb2.RankTask | pipeline_pb2.AnalyzeTask
+
+
+async def publish_work(js: JetStreamContext, subject: str, task: WorkTask, msg_id: str) -> None:
+    headers = {**_trace_headers(task.ref.resume_id), "Nats-Msg-Id": msg_id}
+    await js.publish(subject, task.SerializeToString(), headers=headers)
 
 
 def _trace_headers(resume_id: str) -> dict[str, str]:

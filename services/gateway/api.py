@@ -429,11 +429,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         r: Repo,
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-        status: Annotated[
-            Literal["uploaded", "queued", "extracting", "ranking", "completed", "failed"] | None, Query()
-        ] = None,
+        status: Annotated[schemas.ResumeStatus | None, Query()] = None,
         passed: bool | None = None,
-        sort: Literal["rank", "score", "name", "uploaded"] = "rank",
+        sort: schemas.ResumeSort = "rank",
         min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
         skill: Annotated[str | None, Query(max_length=100, description="a skill the resume lists")] = None,
         q: Annotated[

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from services.common.errors import NotFound, Unauthorized
 from services.gateway.models import ApiKey
 from services.gateway.repository import Repository
 
 KEY_PREFIX = "sk_"
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def key_hash(secret: str) -> str:
@@ -50,12 +51,13 @@ async def authenticate_key(r: Repository, secret: str) -> uuid.UUID:
     """The owner a key acts for; Unauthorized for unknown and revoked keys alike."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         raise Unauthorized("invalid API key")
-    owner_id = await r.session.scalar(
-        update(ApiKey)
-        .where(ApiKey.key_hash == key_hash(secret), ApiKey.revoked_at.is_(None))
-        .values(last_used_at=datetime.now(UTC))
-        .returning(ApiKey.owner_id)
+    key = await r.session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == key_hash(secret), ApiKey.revoked_at.is_(None))
     )
-    if owner_id is None:
+    if key is None:
         raise Unauthorized("invalid or revoked API key")
-    return owner_id
+    now = datetime.now(UTC)
+    # Every call authenticates; last use is written at most once a minute, not on every call.
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        key.last_used_at = now
+    return key.owner_id

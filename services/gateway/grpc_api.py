@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import get_args
 
 import grpc
 from google.protobuf.json_format import ParseDict
@@ -27,8 +28,8 @@ from services.gateway.models import AnalysisCacheRow
 from services.gateway.pipeline import UploadItem
 from services.gateway.repository import Repository
 
-RESUME_STATUSES = ("uploaded", "queued", "extracting", "ranking", "completed", "failed")
-SORTS = ("rank", "score", "name", "uploaded")
+RESUME_STATUSES = get_args(schemas.ResumeStatus)
+SORTS = get_args(schemas.ResumeSort)
 FINISH_LOOK_BACK = timedelta(seconds=60)
 
 
@@ -181,6 +182,7 @@ def row_message(row: schemas.ResumeRow) -> gateway_pb2.ResumeRow:
 
 
 def detail_message(detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
+    matched, missing = operations.skill_lists(detail.ranking)
     row = schemas.ResumeRow(
         id=detail.id,
         filename=detail.filename,
@@ -190,9 +192,8 @@ def detail_message(detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
         passed=detail.passed,
         candidate_name=detail.candidate_name,
         failure_reason=(detail.failure or {}).get("reason"),
-        matched_skills=(detail.ranking or {}).get("matched_required", [])
-        + (detail.ranking or {}).get("matched_preferred", []),
-        missing_skills=(detail.ranking or {}).get("missing_required", []),
+        matched_skills=matched,
+        missing_skills=missing,
     )
     message = gateway_pb2.ResumeDetail(
         row=row_message(row),

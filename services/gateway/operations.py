@@ -37,8 +37,15 @@ def batch_out(batch: Batch, stall_after_seconds: float) -> schemas.BatchOut:
     return out
 
 
+def skill_lists(ranking: dict | None) -> tuple[list[str], list[str]]:
+    """The matched (required and preferred) and missing required skills of a stored ranking."""
+    ranking = ranking or {}
+    matched = ranking.get("matched_required", []) + ranking.get("matched_preferred", [])
+    return matched, ranking.get("missing_required", [])
+
+
 def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
-    ranking = resume.ranking or {}
+    matched, missing = skill_lists(resume.ranking)
     return schemas.ResumeRow(
         id=resume.id,
         filename=resume.filename,
@@ -48,8 +55,8 @@ def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
         passed=resume.passed,
         candidate_name=None if job.blind_screening else resume.candidate_name,
         failure_reason=resume.failure_reason,
-        matched_skills=ranking.get("matched_required", []) + ranking.get("matched_preferred", []),
-        missing_skills=ranking.get("missing_required", []),
+        matched_skills=matched,
+        missing_skills=missing,
     )
 
 

@@ -238,9 +238,7 @@ class PipelineService:
         # fails, the results carry a run id no resume has and are ignored.
         await asyncio.gather(
             *(
-                screener_nats.publish_work(
-                    self.js, screener_nats.SUBJECT_EXTRACT, t.SerializeToString(), msg_id
-                )
+                screener_nats.publish_work(self.js, screener_nats.SUBJECT_EXTRACT, t, msg_id)
                 for t, msg_id in tasks
             )
         )
@@ -299,7 +297,7 @@ class PipelineService:
         await repo.session.flush()
         await asyncio.gather(
             *(
-                screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, t.SerializeToString(), msg_id)
+                screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, t, msg_id)
                 for t, msg_id in tasks
             )
         )
@@ -350,7 +348,7 @@ class PipelineService:
         await screener_nats.publish_work(
             self.js,
             screener_nats.SUBJECT_ANALYZE,
-            task.SerializeToString(),
+            task,
             f"{resume.analysis_run_id}:analyze",
         )
 
@@ -417,9 +415,7 @@ class PipelineService:
             stored = resume.embeddings or await repo.stored_embeddings(resume.owner_id, resume.sha256)
             if stored:
                 task.embeddings.ParseFromString(stored)
-            await screener_nats.publish_work(
-                self.js, screener_nats.SUBJECT_RANK, task.SerializeToString(), f"{run_id}:rank"
-            )
+            await screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, task, f"{run_id}:rank")
             return "ranking"
         if outcome == "ranked":
             if resume.status != "ranking":

@@ -46,6 +46,10 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+ResumeStatus = Literal["uploaded", "queued", "extracting", "ranking", "completed", "failed"]
+ResumeSort = Literal["rank", "score", "name", "uploaded"]
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, str] = Field(description="each dependency: ok, or why not")

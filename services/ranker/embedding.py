@@ -44,6 +44,9 @@ class Embedder:
         backend: str | None = None,
         onnx_dir: str | Path | None = None,
     ) -> None:
+        self.backend = backend or os.environ.get("EMBEDDING_BACKEND") or DEFAULT_BACKEND
+        if self.backend not in BACKENDS:
+            raise ValueError(f"EMBEDDING_BACKEND is one of {', '.join(BACKENDS)}, not {self.backend!r}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -54,9 +57,6 @@ class Embedder:
         if not (path / "config.json").exists():
             raise FileNotFoundError(f"no sentence-transformers model in {path}")
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self.backend = backend or os.environ.get("EMBEDDING_BACKEND") or DEFAULT_BACKEND
-        if self.backend not in BACKENDS:
-            raise ValueError(f"EMBEDDING_BACKEND is one of {', '.join(BACKENDS)}, not {self.backend!r}")
         self._onnx: OnnxEncoder | None = None
         if self.backend != "torch":
             self._onnx = OnnxEncoder(

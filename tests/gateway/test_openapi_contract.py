@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,12 +88,18 @@ def _schemathesis(mesh: Mesh, token: str, workdir: Path, *extra: str) -> str:
     return run.stdout
 
 
+def _tested(report: str) -> int:
+    found = re.search(r"Tested: (\d+)", report)
+    assert found, report[-2000:]
+    return int(found.group(1))
+
+
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     mesh: Mesh, account: Account, tmp_path: Path
 ) -> None:
     token = account.client.headers["Authorization"].removeprefix("Bearer ")
     report = _schemathesis(mesh, token, tmp_path)
-    assert "Tested: 3" in report  # every operation (30 and more) was exercised
+    assert _tested(report) >= 30  # every operation was exercised
 
 
 def test_schemathesis_on_the_task_token_routes_with_a_task_token(mesh: Mesh, tmp_path: Path) -> None:
@@ -105,4 +112,4 @@ def test_schemathesis_on_the_task_token_routes_with_a_task_token(mesh: Mesh, tmp
         "--include-path-regex",
         "^/(upload_files|process_task|task_status)$",
     )
-    assert "Tested: 3" in report
+    assert _tested(report) == 3
