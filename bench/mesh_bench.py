@@ -99,6 +99,35 @@ async def read_rows(database_url: str, job_id: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def metric_sums(text: str, name: str, label: str) -> dict[str, float]:
+    """Sum of one metric's samples per value of `label`, over every scraped process."""
+    sums: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'{label}="' in line:
+            key = line.split(f'{label}="')[1].split('"')[0]
+            sums[key] = sums.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+    return sums
+
+
+def per_stage(metrics: str) -> dict[str, dict[str, float]]:
+    """Mean seconds and count of each step a resume goes through, from every service's histograms:
+    queue wait per consumer, handling per consumer (extract; the gateway's is applying a result to
+    Postgres), OCR per page, and the ranker's embedding and scoring per resume."""
+    steps: dict[str, dict[str, float]] = {}
+    for metric, label, prefix in (
+        ("screener_queue_wait_seconds", "consumer", "queue wait "),
+        ("screener_stage_seconds", "consumer", "handle "),
+        ("screener_phase_seconds", "phase", ""),
+    ):
+        sums = metric_sums(metrics, metric + "_sum", label)
+        counts = metric_sums(metrics, metric + "_count", label)
+        for key, count in counts.items():
+            if count:
+                steps[prefix + key] = {"mean": sums.get(key, 0.0) / count, "count": count}
+    names = {"handle gateway": "apply (gateway, per event)", "handle extractor": "extract (per resume)"}
+    return {names.get(k, k): v for k, v in steps.items()}
+
+
 def floor_seconds(files: list[tuple[str, bytes, bool]], parsed: list[dict], ocr_dpi: int) -> dict[str, float]:
     """What the work costs without the mesh: one process, the same files and texts."""
     import pymupdf
@@ -190,7 +219,8 @@ def run(args: argparse.Namespace) -> dict:
             time.sleep(0.25)
         wall = time.perf_counter() - started
         sampler.stop.set()
-        metrics = httpx.get(mesh.metrics_url("ranker-0"), timeout=10).text
+        scraped = {name: httpx.get(mesh.metrics_url(name), timeout=10).text for name in mesh.metrics_ports}
+        metrics = "\n".join(scraped.values())
         rows = asyncio.run(read_rows(mesh.database_url, job["id"]))
     finally:
         sampler.stop.set()
@@ -208,11 +238,7 @@ def run(args: argparse.Namespace) -> dict:
             else r["stage_seconds"] or {}
         ).items():
             stages.setdefault(stage, []).append(float(seconds))
-    embeddings = {
-        line.split('source="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith("screener_embeddings_total{")
-    }
+    embeddings = metric_sums(metrics, "screener_embeddings_total", "source")
     parsed = [
         json.loads(r["parsed"]) if isinstance(r["parsed"], str) else r["parsed"] for r in rows if r["parsed"]
     ]
@@ -231,6 +257,7 @@ def run(args: argparse.Namespace) -> dict:
         "p95": percentile(latencies, 0.95),
         "p99": percentile(latencies, 0.99),
         "stage_mean_seconds": {k: statistics.fmean(v) for k, v in stages.items()},
+        "steps": per_stage(metrics),
         "peak_memory_mb": sampler.peak_mb,
         "cpu_mean_percent": statistics.fmean(sampler.cpu) if sampler.cpu else 0.0,
         "embeddings": embeddings,
@@ -268,6 +295,10 @@ def main() -> int:
         *(
             (f"mean {stage} (s)", f"{value:.3f}")
             for stage, value in sorted(result["stage_mean_seconds"].items())
+        ),
+        *(
+            (f"mean {step} (s)", f"{value['mean']:.3f} (x{value['count']:.0f})")
+            for step, value in sorted(result["steps"].items())
         ),
         *((f"peak memory {svc} (MB)", f"{mb:.0f}") for svc, mb in sorted(result["peak_memory_mb"].items())),
         ("CPU use, mean of all cores (%)", f"{result['cpu_mean_percent']:.0f}"),

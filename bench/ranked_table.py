@@ -32,6 +32,20 @@ from services.launcher import Mesh, MeshConfig, free_port
 console = Console()
 SKILLS = ["Python", "Go", "PostgreSQL", "Docker", "Kubernetes", "gRPC", "AWS", "React", "Java", "Kafka"]
 FIRST = ["Ada", "Bruno", "Carmen", "Dmitri", "Eliza", "Farah", "Goran", "Hana", "Ivan", "Julia"]
+FILLER = [
+    "led",
+    "built",
+    "migrated",
+    "designed",
+    "reduced",
+    "latency",
+    "team",
+    "service",
+    "platform",
+    "data",
+    "pipeline",
+    "customers",
+]
 LAST = ["Quinlan", "Takeda", "Velez", "Novak", "Park", "Nadeem", "Ilic", "Sato", "Petrov", "Costa"]
 
 
@@ -45,7 +59,9 @@ async def fill(database_url: str, job_id: str, count: int, seed: int) -> None:
             skills = rng.sample(SKILLS, rng.randint(2, 7))
             score = round(rng.uniform(5, 95), 2)
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            parsed = {"contact": {"name": name}, "skills": [{"name": s} for s in skills]}
+            # A parse about the size of a real two-page resume's (its text is most of it).
+            text = " ".join(rng.choice(FILLER) for _ in range(900))
+            parsed = {"contact": {"name": name}, "skills": [{"name": s} for s in skills], "full_text": text}
             ranking = {
                 "final_score": score,
                 "matched_required": [s for s in skills if s in ("Python", "PostgreSQL", "Docker")],
@@ -64,6 +80,7 @@ async def fill(database_url: str, job_id: str, count: int, seed: int) -> None:
                     "completed",
                     name,
                     json.dumps(parsed),
+                    " | ".join(skills),
                     score,
                     score >= 50,
                     json.dumps(ranking),
@@ -84,6 +101,7 @@ async def fill(database_url: str, job_id: str, count: int, seed: int) -> None:
                 "status",
                 "candidate_name",
                 "parsed",
+                "skill_names",
                 "final_score",
                 "passed",
                 "ranking",

@@ -89,7 +89,7 @@ def main() -> int:
     )
     console.print(f"starting the mesh in {data_dir} ...")
     mesh.start(timeout=300)
-    stop, kills = threading.Event(), []
+    stop, kills = threading.Event(), list[str]()
     client = httpx.Client(base_url=mesh.http_url, timeout=120)
     job_ids: list[str] = []
     unfinished = 0

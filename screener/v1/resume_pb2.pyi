@@ -258,6 +258,7 @@ class ExtractionStats(_message.Message):
     TABLES_FIELD_NUMBER: _builtins.int
     DESKEWED_PAGES_FIELD_NUMBER: _builtins.int
     HAS_PHOTO_FIELD_NUMBER: _builtins.int
+    OCR_SECONDS_FIELD_NUMBER: _builtins.int
     page_count: _builtins.int
     ocr_pages: _builtins.int
     text_chars: _builtins.int
@@ -270,6 +271,8 @@ class ExtractionStats(_message.Message):
     tables: _builtins.int
     deskewed_pages: _builtins.int
     has_photo: _builtins.bool
+    ocr_seconds: _builtins.float
+    """time spent in OCR, all pages together"""
     def __init__(
         self,
         *,
@@ -283,10 +286,11 @@ class ExtractionStats(_message.Message):
         tables: _builtins.int = ...,
         deskewed_pages: _builtins.int = ...,
         has_photo: _builtins.bool = ...,
+        ocr_seconds: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_detected", b"columns_detected", "deskewed_pages", b"deskewed_pages", "duration_seconds", b"duration_seconds", "has_photo", b"has_photo", "method", b"method", "ocr_confidence", b"ocr_confidence", "ocr_pages", b"ocr_pages", "page_count", b"page_count", "tables", b"tables", "text_chars", b"text_chars"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_detected", b"columns_detected", "deskewed_pages", b"deskewed_pages", "duration_seconds", b"duration_seconds", "has_photo", b"has_photo", "method", b"method", "ocr_confidence", b"ocr_confidence", "ocr_pages", b"ocr_pages", "ocr_seconds", b"ocr_seconds", "page_count", b"page_count", "tables", b"tables", "text_chars", b"text_chars"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -68,7 +68,8 @@ class AnalyzeBatchHandler:
                         ref=task.ref, stage=pipeline_pb2.STAGE_ANALYZE, worker=self.worker, analyzed=result
                     )
                 event.duration_seconds = elapsed
-                await screener_nats.publish_event(js, event)
+                with screener_nats.each_message("analyzer", msgs, msgs[index]):
+                    await screener_nats.publish_event(js, event)
         return outcomes
 
     async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:

@@ -34,6 +34,18 @@ MESSAGES = Counter(
     "screener_messages", "Work and event messages handled, by outcome", ["consumer", "outcome"]
 )
 REDELIVERIES = Counter("screener_redeliveries", "Messages received more than once", ["consumer"])
+QUEUE_WAIT_SECONDS = Histogram(
+    "screener_queue_wait_seconds",
+    "Time a message waited in its stream before a consumer took it",
+    ["consumer"],
+    buckets=STAGE_BUCKETS,
+)
+PHASE_SECONDS = Histogram(
+    "screener_phase_seconds",
+    "Time spent in one phase of the work: ocr_page (per page), embed and score (per resume)",
+    ["phase"],
+    buckets=(0.005, 0.01, 0.025, *STAGE_BUCKETS),
+)
 STAGE_SECONDS = Histogram(
     "screener_stage_seconds", "Time to handle one message of a stage", ["consumer"], buckets=STAGE_BUCKETS
 )

@@ -35,7 +35,7 @@ from opentelemetry import trace
 
 from screener.v1 import pipeline_pb2
 from services.common.logging import bind_log_context, log_context, reset_log_context
-from services.common.metrics import MESSAGES, REDELIVERIES, STAGE_SECONDS
+from services.common.metrics import MESSAGES, QUEUE_WAIT_SECONDS, REDELIVERIES, STAGE_SECONDS
 from services.common.tracing import REQUEST_ID, RESUME_ID, carrier, context_from, trace_id, tracer
 
 log = logging.getLogger(__name__)
@@ -198,8 +198,9 @@ def consuming(durable: str, msgs: list[Msg]) -> Iterator[None]:
             if span.get_span_context().is_valid
         ]
     )
+    name = f"consume {durable}" if len(msgs) == 1 else f"consume {durable} batch"
     with tracer.start_as_current_span(
-        f"consume {durable}", context=parent, kind=trace.SpanKind.CONSUMER, links=links
+        name, context=parent, kind=trace.SpanKind.CONSUMER, links=links
     ) as span:
         span.set_attribute("messaging.system", "nats")
         span.set_attribute("messaging.destination.name", msgs[0].subject)
@@ -212,6 +213,21 @@ def consuming(durable: str, msgs: list[Msg]) -> Iterator[None]:
             yield
         finally:
             reset_log_context(token)
+
+
+def each_message(durable: str, msgs: list[Msg], msg: Msg) -> contextlib.AbstractContextManager[None]:
+    """Inside a batch handler: the span and log context of one message's own result, in its own trace
+    (a batch of one already runs in it)."""
+    return contextlib.nullcontext() if len(msgs) == 1 else consuming(durable, [msg])
+
+
+def observe_queue_wait(durable: str, msgs: list[Msg]) -> None:
+    """How long each message sat in the stream (first deliveries only: a retry waits on purpose)."""
+    now = time.time()
+    for msg in msgs:
+        meta = msg.metadata
+        if meta is not None and meta.num_delivered == 1 and meta.timestamp is not None:
+            QUEUE_WAIT_SECONDS.labels(durable).observe(max(0.0, now - meta.timestamp.timestamp()))
 
 
 class RetryableError(Exception):
@@ -342,6 +358,7 @@ class PullWorker:
                 await msg.in_progress()
 
     async def _handle(self, msg: Msg) -> None:
+        observe_queue_wait(self._durable, [msg])
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         if msg.metadata and msg.metadata.num_delivered > 1:
             REDELIVERIES.labels(self._durable).inc()
@@ -372,7 +389,9 @@ BatchHandler = Callable[[list[Msg]], Awaitable[list[BaseException | None]]]
 class BatchPullWorker:
     """Fetches up to `batch_size` messages at once and hands them to `handler` together.
 
-    For work that is cheaper in bulk (one LLM request for several resumes). The handler returns one
+    For work that is cheaper in bulk (one LLM request for several resumes, one embedding pass). When
+    fewer than `batch_size` are waiting it waits `gather_seconds` for more (0: takes what is there).
+    The handler returns one
     outcome per message: None (done: ack) or the exception (nak with backoff, or give up after
     `max_deliver` deliveries through `give_up`).
     """
@@ -385,6 +404,7 @@ class BatchPullWorker:
         *,
         give_up: GiveUp,
         batch_size: int = 4,
+        concurrency: int = 1,
         ack_wait_seconds: float = 30.0,
         max_deliver: int = 5,
         gather_seconds: float = 0.5,
@@ -398,25 +418,38 @@ class BatchPullWorker:
         self._ack_wait = ack_wait_seconds
         self._max_deliver = max_deliver
         self._gather = gather_seconds
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event, grace_seconds: float = 10.0) -> None:
         sub = await self._js.pull_subscribe_bind(self._durable, stream=self._stream)
         try:
             while not stop.is_set():
+                await self._slots.acquire()
                 try:
                     msgs = await sub.fetch(batch=self._batch_size, timeout=1.0)
                 except (TimeoutError, nats.errors.TimeoutError):
+                    self._slots.release()
                     continue
                 except Exception as exc:
+                    self._slots.release()
                     log.warning("fetch from %s failed: %s", self._durable, exc)
                     await asyncio.sleep(1.0)
                     continue
-                if len(msgs) < self._batch_size:
+                if len(msgs) < self._batch_size and self._gather > 0:
                     # Give messages published a moment apart the chance to share the request.
                     with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
                         msgs += await sub.fetch(batch=self._batch_size - len(msgs), timeout=self._gather)
-                await self._handle(msgs)
+                task = asyncio.create_task(self._handle(msgs))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
         finally:
+            if self._in_flight:
+                _, pending = await asyncio.wait(set(self._in_flight), timeout=grace_seconds)
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    await asyncio.gather(*pending, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
@@ -428,14 +461,31 @@ class BatchPullWorker:
                     await msg.in_progress()
 
     async def _handle(self, msgs: list[Msg]) -> None:
+        try:
+            await self._handle_batch(msgs)
+        finally:
+            self._slots.release()
+
+    async def _handle_batch(self, msgs: list[Msg]) -> None:
+        observe_queue_wait(self._durable, msgs)
         heartbeat = asyncio.create_task(self._heartbeat(msgs))
+        started = time.perf_counter()
         try:
             with consuming(self._durable, msgs):
                 outcomes = await self._handler(msgs)
+        except asyncio.CancelledError:
+            # Shutdown before the batch finished: hand its messages back for another replica.
+            heartbeat.cancel()
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+            raise
         except Exception as exc:  # the whole batch failed the same way
             outcomes = [exc] * len(msgs)
         finally:
             heartbeat.cancel()
+        for _ in msgs:
+            STAGE_SECONDS.labels(self._durable).observe((time.perf_counter() - started) / len(msgs))
         for msg, outcome in zip(msgs, outcomes, strict=True):
             if outcome is None:
                 with contextlib.suppress(Exception):

@@ -49,6 +49,8 @@ class WorkerParts:
         None
     )
     batch_size: int = 1
+    batch_gather_seconds: float = 0.5
+    batch_concurrency: int = 1
 
 
 async def run_worker_service(
@@ -105,6 +107,8 @@ async def run_worker_service(
             handle_batch,
             give_up=on_give_up,
             batch_size=parts.batch_size,
+            gather_seconds=parts.batch_gather_seconds,
+            concurrency=parts.batch_concurrency,
             ack_wait_seconds=settings.ack_wait_seconds,
             max_deliver=settings.max_deliver,
         )

@@ -68,6 +68,7 @@ def parse_document(
             ocr_confidence=document.ocr_confidence,
             method=document.method,
             duration_seconds=document.duration_seconds,
+            ocr_seconds=document.ocr_seconds,
             columns_detected=document.columns,
             tables=document.tables,
             deskewed_pages=document.deskewed_pages,

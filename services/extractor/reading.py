@@ -56,6 +56,7 @@ class PageText:
     text: str
     ocr: bool = False
     ocr_confidence: float = 0.0
+    ocr_seconds: float = 0.0
 
 
 @dataclass
@@ -77,6 +78,10 @@ class DocumentText:
     @property
     def ocr_pages(self) -> int:
         return sum(1 for page in self.pages if page.ocr)
+
+    @property
+    def ocr_seconds(self) -> float:
+        return sum(page.ocr_seconds for page in self.pages)
 
     @property
     def ocr_confidence(self) -> float:
@@ -363,6 +368,7 @@ class DocumentReader:
     def _ocr(self, image_bytes: bytes, number: int) -> tuple[PageText, bool]:
         from PIL import Image, ImageFilter, ImageOps
 
+        started = time.perf_counter()
         Image.MAX_IMAGE_PIXELS = self.limits.max_image_pixels
         try:
             image = Image.open(io.BytesIO(image_bytes))
@@ -385,6 +391,7 @@ class DocumentReader:
             cleaned = self._tesseract(normalized if normalized is not gray else binarize(gray), number)
             if cleaned.ocr_confidence > page.ocr_confidence:
                 page = cleaned
+        page.ocr_seconds = time.perf_counter() - started
         return page, deskewed
 
     def _tesseract(self, image: object, number: int) -> PageText:

@@ -13,7 +13,7 @@ from nats.js.object_store import ObjectStore
 from screener.v1 import extractor_pb2, extractor_pb2_grpc, pipeline_pb2
 from services.common import nats as screener_nats
 from services.common.errors import InvalidInput, NotFound, ScreeningError
-from services.common.metrics import PAGES, RESUMES_EXTRACTED
+from services.common.metrics import PAGES, PHASE_SECONDS, RESUMES_EXTRACTED
 from services.common.worker_service import failure_event
 from services.extractor.service import ExtractionService
 
@@ -86,6 +86,8 @@ class ExtractStageHandler:
         else:
             RESUMES_EXTRACTED.labels("ok").inc()
             PAGES.labels("ocr").inc(parsed.stats.ocr_pages)
+            for _ in range(parsed.stats.ocr_pages):
+                PHASE_SECONDS.labels("ocr_page").observe(parsed.stats.ocr_seconds / parsed.stats.ocr_pages)
             PAGES.labels("text").inc(max(0, parsed.stats.page_count - parsed.stats.ocr_pages))
             event = pipeline_pb2.StageEvent(
                 ref=task.ref, stage=pipeline_pb2.STAGE_EXTRACT, worker=self.worker, extracted=parsed

@@ -132,11 +132,13 @@ async def main() -> None:
     )
     await grpc_server.start()
     serve_metrics(settings.metrics_port, settings.metrics_host)
-    worker = screener_nats.PullWorker(
+    worker = screener_nats.BatchPullWorker(
         js,
         "gateway",
         applier,
         give_up=applier.give_up,
+        batch_size=settings.event_batch_size,
+        gather_seconds=0.0,
         concurrency=settings.event_concurrency,
         ack_wait_seconds=settings.ack_wait_seconds,
         max_deliver=settings.max_deliver,

@@ -140,6 +140,8 @@ class Resume(Base):
     run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     candidate_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     parsed: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    # The parsed skill names joined by " | ": what the ranked table's text search reads.
+    skill_names: Mapped[str | None] = mapped_column(Text, nullable=True)
     final_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     ranking: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)

@@ -401,6 +401,7 @@ class PipelineService:
         if outcome == "extracted":
             if resume.status in ("queued", "extracting"):
                 resume.parsed = to_dict(event.extracted)
+                resume.skill_names = " | ".join(skill.name for skill in event.extracted.skills) or None
                 resume.candidate_name = event.extracted.contact.name or None
                 resume.status, resume.updated_at = "ranking", now
             elif resume.status != "ranking":
@@ -485,23 +486,48 @@ class PipelineService:
 
 
 class EventApplier:
-    """The gateway's JetStream handler: one transaction per event, committed before the ack."""
+    """The gateway's JetStream handler. Events that arrive together are applied in one transaction
+    (one commit instead of one per event), committed before any of them is acked; if that
+    transaction fails, each event is applied in a transaction of its own, so one bad event fails
+    alone."""
 
     def __init__(self, sessions: async_sessionmaker, pipeline: PipelineService) -> None:
         self.sessions = sessions
         self.pipeline = pipeline
 
-    async def __call__(self, msg: Msg) -> None:
-        try:
-            event = pipeline_pb2.StageEvent.FromString(msg.data)
-        except Exception:
-            log.error("dropping an undecodable event on %s", msg.subject)
-            return
-        try:
-            async with self.sessions() as session, session.begin():
-                result = await self.pipeline.apply_event(Repository(session), event)
-        except (OperationalError, DBAPIError, OSError) as exc:
-            raise screener_nats.RetryableError(f"database unavailable: {exc}") from exc
+    async def __call__(self, msgs: list[Msg]) -> list[BaseException | None]:
+        outcomes: list[BaseException | None] = [None] * len(msgs)
+        events: list[tuple[int, pipeline_pb2.StageEvent]] = []
+        for index, msg in enumerate(msgs):
+            try:
+                events.append((index, pipeline_pb2.StageEvent.FromString(msg.data)))
+            except Exception:
+                log.error("dropping an undecodable event on %s", msg.subject)
+        if len(events) > 1:
+            try:
+                results = await self._apply([event for _, event in events])
+            except (OperationalError, DBAPIError, OSError) as exc:
+                log.info("applying %d events together failed (%s); one at a time", len(events), exc)
+            else:
+                for (index, event), result in zip(events, results, strict=True):
+                    with screener_nats.each_message("gateway", msgs, msgs[index]):
+                        self._applied(event, result)
+                return outcomes
+        for index, event in events:
+            with screener_nats.each_message("gateway", msgs, msgs[index]):
+                try:
+                    self._applied(event, (await self._apply([event]))[0])
+                except (OperationalError, DBAPIError, OSError) as exc:
+                    outcomes[index] = screener_nats.RetryableError(f"database unavailable: {exc}")
+        return outcomes
+
+    async def _apply(self, events: list[pipeline_pb2.StageEvent]) -> list[str]:
+        async with self.sessions() as session, session.begin():
+            repo = Repository(session)
+            return [await self.pipeline.apply_event(repo, event) for event in events]
+
+    @staticmethod
+    def _applied(event: pipeline_pb2.StageEvent, result: str) -> None:
         if result in ("completed", "failed"):
             RESUMES_FINISHED.labels(result).inc()
         log.debug("event %s for %s: %s", event.WhichOneof("outcome"), event.ref.resume_id, result)

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy import and_, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -199,8 +199,8 @@ class Repository:
             wanted = cast(literal(json.dumps([{"name": skill}])), JSONB)
             filters.append(cast(Resume.parsed, JSONB)["skills"].op("@>")(wanted))
         if text:
-            pattern = f"%{text}%"
-            found_in = [cast(Resume.parsed["skills"], Text).ilike(pattern)]
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            found_in = [Resume.skill_names.ilike(pattern)]
             if search_names:
                 found_in += [Resume.candidate_name.ilike(pattern), Resume.filename.ilike(pattern)]
             filters.append(or_(*found_in))

@@ -31,6 +31,8 @@ class GatewaySettings(ServiceSettings):
     ranker_addr: str = Field(default="127.0.0.1:50052", alias="RANKER_ADDR")
     analyzer_addr: str = Field(default="127.0.0.1:50053", alias="ANALYZER_ADDR")
     event_concurrency: int = Field(default=8, alias="EVENT_CONCURRENCY")
+    # Stage events applied in one transaction when they arrive together.
+    event_batch_size: int = Field(default=16, alias="EVENT_BATCH_SIZE")
     # Rate limits: attempts per minute (verification: per 10 minutes; code resend: one per cooldown).
     login_per_account: int = Field(default=10, alias="RATE_LIMIT_LOGIN_PER_ACCOUNT")
     login_per_client: int = Field(default=30, alias="RATE_LIMIT_LOGIN_PER_CLIENT")

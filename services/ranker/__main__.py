@@ -37,7 +37,14 @@ async def main() -> None:
         return WorkerParts(
             grpc_service_names=[ranker_pb2.DESCRIPTOR.services_by_name["RankerService"].full_name],
             registrars=[lambda server: ranker_pb2_grpc.add_RankerServiceServicer_to_server(servicer, server)],
-            handler=handler,
+            handler=None,
+            batch_handler=handler,
+            batch_size=settings.batch_size,
+            # Never wait for a batch to fill: under load the queue fills it, when idle latency matters.
+            batch_gather_seconds=0.0,
+            # Two batches at a time, like two single messages before: one embeds while the other's
+            # results are published and the next batch is fetched.
+            batch_concurrency=settings.worker_concurrency,
             give_up=handler.give_up,
         )
 

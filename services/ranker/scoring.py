@@ -16,11 +16,13 @@ The same input always gives the same output.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from screener.v1 import resume_pb2
+from services.common.metrics import PHASE_SECONDS
 from services.common.skills import SkillTaxonomy, normalize_text
 from services.ranker.embedding import Embedder, text_hash
 from services.ranker.job_understanding import (
@@ -146,6 +148,26 @@ def _where(resume: resume_pb2.ParsedResume, needle: str) -> tuple[str, str]:
     return "", ""
 
 
+RankInput = tuple[resume_pb2.JobSpec, resume_pb2.ParsedResume, "resume_pb2.ResumeEmbeddings | None"]
+
+
+@dataclass
+class _Plan:
+    understanding: resume_pb2.JobUnderstanding
+    passages: list[Passage]
+    phrases: list[str]
+    titles: list[str]
+    first_line: str
+    resume_items: list[tuple[str, int, str]]
+    job_skills: list[str]
+    job_texts: list[str]
+    known: dict[str, np.ndarray]
+
+    @property
+    def resume_texts(self) -> list[str]:
+        return [text for _, _, text in self.resume_items]
+
+
 class Scorer:
     """Scores one parsed resume against one job."""
 
@@ -159,15 +181,51 @@ class Scorer:
         resume: resume_pb2.ParsedResume,
         stored: resume_pb2.ResumeEmbeddings | None = None,
     ) -> resume_pb2.RankResult:
-        understanding = understand(job, self.taxonomy)
-        weights = _weights(job)
-        rules = _rules(job)
-        result = resume_pb2.RankResult(
-            model=self.embedder.model_name, scorer_version=SCORER_VERSION, job=understanding
-        )
-        result.weights.CopyFrom(resume_pb2.ScoringWeights(**weights))
+        return self.rank_many([(job, resume, stored)])[0]
 
-        # Embeddings: the resume's passages, titles and phrases (stored ones reused), the job's texts.
+    def rank_many(self, items: list[RankInput]) -> list[resume_pb2.RankResult]:
+        """Rank several resumes with one embedding pass over all their texts.
+
+        Encoding is cheapest in batches of texts of about the same length; texts from several
+        resumes fill those batches better than one resume's do. Results are the same as ranking
+        each alone (vectors are rounded before use).
+        """
+        started = time.perf_counter()
+        plans = [self._plan(job, resume, stored) for job, resume, stored in items]
+        known = {key: vector for plan in plans for key, vector in plan.known.items()}
+        resume_vectors = self.embedder.embed([t for plan in plans for t in plan.resume_texts], known=known)
+        # The job's texts are never taken from a resume's stored vectors: they are the job's own.
+        job_vectors = self.embedder.embed([t for plan in plans for t in plan.job_texts])
+        embedded = time.perf_counter()
+        results = []
+        at_resume = at_job = 0
+        for (job, resume, _), plan in zip(items, plans, strict=True):
+            size, job_size = len(plan.resume_texts), len(plan.job_texts)
+            results.append(
+                self._score(
+                    job,
+                    resume,
+                    plan,
+                    resume_vectors[at_resume : at_resume + size],
+                    job_vectors[at_job : at_job + job_size],
+                )
+            )
+            at_resume += size
+            at_job += job_size
+        for _ in items:
+            PHASE_SECONDS.labels("embed").observe((embedded - started) / len(items))
+            PHASE_SECONDS.labels("score").observe((time.perf_counter() - embedded) / len(items))
+        return results
+
+    def _plan(
+        self,
+        job: resume_pb2.JobSpec,
+        resume: resume_pb2.ParsedResume,
+        stored: resume_pb2.ResumeEmbeddings | None,
+    ) -> _Plan:
+        """What ranking one resume needs embedded: the resume's passages, titles and phrases (stored
+        vectors reused when they come from the same model) and the job's texts."""
+        understanding = understand(job, self.taxonomy)
         passages = resume_passages(resume)
         phrases = resume_phrases(resume)
         first_line = next((line.strip() for line in resume.full_text.splitlines() if line.strip()), "")
@@ -184,15 +242,42 @@ class Scorer:
             + [("title", i, t) for i, t in enumerate(titles)]
             + [("phrase", i, t) for i, t in enumerate(phrases)]
         )
-        resume_vectors = self.embedder.embed([text for _, _, text in resume_items], known=known)
+        job_skills = list(understanding.required_skills) + list(understanding.preferred_skills)
+        requirements = job_requirements(job, understanding)
+        job_texts = [
+            job_text(job, understanding),
+            job.title or job.description[:200],
+            *job_skills,
+            *requirements,
+        ]
+        return _Plan(
+            understanding, passages, phrases, titles, first_line, resume_items, job_skills, job_texts, known
+        )
+
+    def _score(
+        self,
+        job: resume_pb2.JobSpec,
+        resume: resume_pb2.ParsedResume,
+        plan: _Plan,
+        resume_vectors: np.ndarray,
+        job_vectors: np.ndarray,
+    ) -> resume_pb2.RankResult:
+        understanding, passages, phrases, titles = (
+            plan.understanding,
+            plan.passages,
+            plan.phrases,
+            plan.titles,
+        )
+        first_line, resume_items, job_skills = plan.first_line, plan.resume_items, plan.job_skills
+        weights = _weights(job)
+        rules = _rules(job)
+        result = resume_pb2.RankResult(
+            model=self.embedder.model_name, scorer_version=SCORER_VERSION, job=understanding
+        )
+        result.weights.CopyFrom(resume_pb2.ScoringWeights(**weights))
         passage_vectors = resume_vectors[: len(passages)]
         title_vectors = resume_vectors[len(passages) : len(passages) + len(titles)]
         phrase_vectors = resume_vectors[len(passages) + len(titles) :]
-        job_skills = list(understanding.required_skills) + list(understanding.preferred_skills)
-        requirements = job_requirements(job, understanding)
-        job_vectors = self.embedder.embed(
-            [job_text(job, understanding), job.title or job.description[:200], *job_skills, *requirements]
-        )
         job_vector, title_vector = job_vectors[0], job_vectors[1]
         skill_vectors = job_vectors[2 : 2 + len(job_skills)]
         requirement_vectors = job_vectors[2 + len(job_skills) :]

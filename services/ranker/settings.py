@@ -14,3 +14,5 @@ class RankerSettings(ServiceSettings):
     # torch, onnx (default: the same vectors, faster) or onnx-int8; see services/ranker/embedding.py.
     embedding_backend: str = Field(default="onnx", alias="EMBEDDING_BACKEND")
     embedding_onnx_dir: str = Field(default="", alias="EMBEDDING_ONNX_DIR")
+    # Rank messages taken together for one embedding pass (measured: see docs/performance.md).
+    batch_size: int = Field(default=4, alias="RANK_BATCH_SIZE")

@@ -48,27 +48,62 @@ class RankerServicer(ranker_pb2_grpc.RankerServiceServicer):
 
 
 class RankStageHandler:
-    """Handles screener.work.rank and publishes the ranked (or failed) stage event."""
+    """Handles batches of screener.work.rank messages and publishes each ranked (or failed) stage event."""
 
     def __init__(self, scorer: Scorer, worker: str) -> None:
         self.scorer = scorer
         self.worker = worker
 
-    async def __call__(self, msg: Msg, js: JetStreamContext) -> None:
-        task = pipeline_pb2.RankTask.FromString(msg.data)
+    async def __call__(self, msgs: list[Msg], js: JetStreamContext) -> list[BaseException | None]:
+        """Rank every resume of the batch with one embedding pass, then publish each one's event."""
         started = time.perf_counter()
-        try:
-            _validate(task.job, task.resume)
-        except InvalidInput as exc:
-            event = failure_event(task.ref, pipeline_pb2.STAGE_RANK, self.worker, exc.code, exc.message)
-        else:
-            stored = task.embeddings if task.HasField("embeddings") else None
-            result = await asyncio.to_thread(self.scorer.rank, task.job, task.resume, stored)
-            event = pipeline_pb2.StageEvent(
-                ref=task.ref, stage=pipeline_pb2.STAGE_RANK, worker=self.worker, ranked=result
-            )
-        event.duration_seconds = time.perf_counter() - started
-        await screener_nats.publish_event(js, event)
+        outcomes: list[BaseException | None] = [None] * len(msgs)
+        events: dict[int, pipeline_pb2.StageEvent] = {}
+        valid: list[tuple[int, pipeline_pb2.RankTask]] = []
+        for index, msg in enumerate(msgs):
+            try:
+                task = pipeline_pb2.RankTask.FromString(msg.data)
+                _validate(task.job, task.resume)
+            except InvalidInput as exc:
+                events[index] = failure_event(
+                    task.ref, pipeline_pb2.STAGE_RANK, self.worker, exc.code, exc.message
+                )
+            except Exception as exc:  # undecodable: retried, then dead-lettered
+                outcomes[index] = exc
+            else:
+                valid.append((index, task))
+        if valid:
+            items = [
+                (task.job, task.resume, task.embeddings if task.HasField("embeddings") else None)
+                for _, task in valid
+            ]
+            results: list[resume_pb2.RankResult | Exception]
+            try:
+                results = list(await asyncio.to_thread(self.scorer.rank_many, items))
+            except Exception:
+                # One resume's trouble must not fail the others: rank them one by one.
+                results = []
+                for item in items:
+                    try:
+                        results.extend(await asyncio.to_thread(self.scorer.rank_many, [item]))
+                    except Exception as exc:
+                        results.append(exc)
+            for (index, task), result in zip(valid, results, strict=True):
+                if isinstance(result, Exception):
+                    outcomes[index] = result
+                else:
+                    events[index] = pipeline_pb2.StageEvent(
+                        ref=task.ref, stage=pipeline_pb2.STAGE_RANK, worker=self.worker, ranked=result
+                    )
+        per_resume = (time.perf_counter() - started) / len(msgs)
+        for index, event in sorted(events.items()):
+            event.duration_seconds = per_resume
+            with screener_nats.each_message("ranker", msgs, msgs[index]):
+                try:
+                    await screener_nats.publish_event(js, event)
+                except Exception as exc:  # not published: the message is retried
+                    outcomes[index] = exc
+        return outcomes
 
     async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:
         task = pipeline_pb2.RankTask.FromString(msg.data)

@@ -113,6 +113,7 @@ def test_a_skewed_noisy_scan_is_deskewed_and_read(reader: DocumentReader) -> Non
     scan = scanned_pdf(one_column_pdf(person, rng), rng, dpi=300, skew=2.0, noise=0.002)
     parsed = _parse(reader, scan)
     assert parsed.stats.method == "ocr" and parsed.stats.deskewed_pages == 1
+    assert 0 < parsed.stats.ocr_seconds < parsed.stats.duration_seconds
     assert parsed.contact.email == person.email
     assert any(issue.startswith("ocr_used") for issue in parsed.quality.issues)
 

@@ -29,6 +29,11 @@ def test_filters_export_file_download_and_deletion(account: Account, other_accou
     by_skill = client.get(base, params={"skill": "k8s"}).json()  # an alias of Kubernetes
     assert {r["candidate_name"] for r in by_skill["items"]} == {"Ada Quinlan", "Dmitri Olsen"}
     assert client.get(base, params={"q": "velez"}).json()["items"][0]["candidate_name"] == "Carmen Velez"
+    # Free text also finds parsed skill names (case-insensitive); LIKE wildcards in it are literal.
+    by_text = client.get(base, params={"q": "KUBERN"}).json()["items"]
+    assert {r["candidate_name"] for r in by_text} == {"Ada Quinlan", "Dmitri Olsen"}
+    assert client.get(base, params={"q": "%"}).json()["total"] == 0
+    assert client.get(base, params={"q": "q_i"}).json()["total"] == 0  # as a wildcard it finds Quinlan
     high = client.get(base, params={"min_score": 60}).json()["items"]
     assert high and all(r["final_score"] >= 60 for r in high)
     by_name = [r["candidate_name"] for r in client.get(base, params={"sort": "name"}).json()["items"]]

@@ -56,12 +56,19 @@ def test_every_service_counts_its_work_and_the_gateway_its_requests_and_queues(
     assert total(extractor, "screener_resumes_extracted_total", outcome="ok") >= 2
     assert total(extractor, "screener_pages_total", method="text") >= 2
     assert total(extractor, "screener_stage_seconds_count", consumer="extractor") >= 2
+    assert total(extractor, "screener_queue_wait_seconds_count", consumer="extractor") >= 2
     # The gateway's readiness checks reach the extractor's gRPC health service.
     assert total(extractor, "screener_grpc_requests_total", method="Check", code="OK") >= 1
 
     ranker = scrape(mesh, "ranker-0")
     assert total(ranker, "screener_embeddings_total", source="computed") >= 2
     assert total(ranker, "screener_messages_total", consumer="ranker", outcome="acked") >= 2
+    # Time per phase: each ranked resume (from the queue or a Rank call) observes its share of the
+    # embedding pass and of scoring.
+    ranked = total(ranker, "screener_messages_total", consumer="ranker", outcome="acked")
+    assert total(ranker, "screener_phase_seconds_count", phase="embed") >= ranked
+    assert total(ranker, "screener_phase_seconds_count", phase="score") >= ranked
+    assert total(ranker, "screener_phase_seconds_sum", phase="embed") > 0
 
     # Queue depth is sampled by the gateway: once the batch is done every consumer is drained.
     deadline = time.monotonic() + 30
