@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from services.client_cli import add_client_commands
 from services.launcher import Mesh, MeshConfig, free_port
 
 console = Console()
@@ -25,6 +26,21 @@ UP_EXAMPLE = """example:
   screener up                          # the mesh on http://127.0.0.1:8080, data in ./.screener
   screener up --demo                   # ... and screen the bundled sample resumes
   screener up --http-port 9090 --data-dir /tmp/mesh2 --nats-port 4333 --grpc-port-base 51051
+"""
+
+
+MAIN_EXAMPLE = """examples:
+  screener up                                   # the whole mesh on this machine
+  screener login --email recruiter@example.com
+  screener screen --job job.yaml resumes/       # upload, screen, print the ranked table
+  screener resume show <id>
+Each command's --help shows its own examples.
+"""
+DLQ_EXAMPLE = """examples:
+  screener dlq list                  # what was given up on, and why
+  screener dlq list --json
+  screener dlq replay 17 18          # send these back to their stage
+  screener dlq replay --all
 """
 
 
@@ -75,6 +91,12 @@ def _up(args: argparse.Namespace) -> int:
             rows = screen_samples(mesh.http_url, mailbox, Path(args.data_dir) / "samples", console)
             print_ranking(rows, console)
             console.print(f"demo finished in {time.monotonic() - started:.1f}s from start")
+            from services.demo.run import DEMO_EMAIL, DEMO_PASSWORD
+
+            console.print(
+                f"the demo recruiter can sign in from another terminal: screener login --email {DEMO_EMAIL}"
+                f" (password {DEMO_PASSWORD})"
+            )
         if args.exit_after_demo:
             return 0
         console.print(f"serving on {mesh.http_url} until Ctrl-C")
@@ -141,7 +163,12 @@ async def _dead_letters(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="screener", description="Screener: resume screening mesh.")
+    parser = argparse.ArgumentParser(
+        prog="screener",
+        description="Screener: resume screening mesh.",
+        epilog=MAIN_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser(
         "up",
@@ -169,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     dlq = commands.add_parser(
         "dlq",
         help="list and replay dead-lettered messages",
+        epilog=DLQ_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Messages given up on after the delivery bound are kept in the SCREENER_DEAD stream "
         "with their subject and error. Replaying sends one back to its stage; a resume that failed on it "
         "is reopened and its failure un-counted.",
@@ -177,13 +206,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"), help="default $NATS_URL"
     )
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
-    listing = dlq_commands.add_parser("list", help="show the dead letters")
+    listing = dlq_commands.add_parser(
+        "list",
+        help="show the dead letters",
+        epilog=DLQ_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     listing.add_argument("--limit", type=int, default=1000)
     listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
-    again = dlq_commands.add_parser("replay", help="send dead letters back to their stage")
+    again = dlq_commands.add_parser(
+        "replay",
+        help="send dead letters back to their stage",
+        epilog=DLQ_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     again.add_argument("seq", type=int, nargs="*", help="sequence numbers from `screener dlq list`")
     again.add_argument("--all", action="store_true", help="replay every dead letter")
     dlq.set_defaults(func=lambda args: asyncio.run(_dead_letters(args)))
+    add_client_commands(commands)
     return parser
 
 

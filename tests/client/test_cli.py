@@ -1,0 +1,226 @@
+"""The `screener` command line, run as a subprocess against the session's mesh: its output, its exit
+codes, the stored credentials and their refresh."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.client_cli import AUTH, NOT_FOUND, REFUSED, UNREACHABLE, USAGE
+from services.demo.mailbox import MailSink
+from services.demo.samples import SAMPLE_RESUMES, render_pdf
+from services.launcher import Mesh
+from tests.client.conftest import TEXT_SAMPLES
+from tests.conftest import PASSWORD, Account
+
+SCREENER = Path(sys.executable).with_name("screener")
+JOB_YAML = """\
+title: Senior Backend Engineer (Python)
+description: >
+  Build and run Python microservices on PostgreSQL, Docker and Kubernetes, with gRPC between them.
+required_skills: [Python, PostgreSQL]
+preferred_skills: [Kubernetes, gRPC]
+min_years_experience: 3
+rules: {min_years: soft}
+"""
+
+
+class Cli:
+    def __init__(self, url: str, config_dir: Path) -> None:
+        self.env = {
+            **os.environ,
+            "SCREENER_URL": url,
+            "SCREENER_CONFIG_DIR": str(config_dir),
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
+        self.config = config_dir / "config.json"
+
+    def __call__(
+        self, *args: str, stdin: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(SCREENER), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+            timeout=300,
+        )
+        # Whatever happened, an expected failure is a message, never a traceback.
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+
+@pytest.fixture
+def cli(mesh: Mesh, tmp_path: Path) -> Cli:
+    return Cli(mesh.http_url, tmp_path / "config")
+
+
+def login(cli: Cli, account: Account) -> None:
+    result = cli("login", "--email", account.email, "--password-stdin", stdin=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    assert f"as {account.email}" in result.stdout
+
+
+def test_login_keeps_tokens_private_and_jobs_are_created_and_listed(
+    cli: Cli, account: Account, tmp_path: Path
+) -> None:
+    login(cli, account)
+    assert stat.S_IMODE(cli.config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cli.config.parent.stat().st_mode) == 0o700
+    stored = json.loads(cli.config.read_text())
+    assert stored["email"] == account.email and stored["tokens"]["refresh_token"]
+
+    (tmp_path / "job.yaml").write_text(JOB_YAML)
+    created = cli("jobs", "create", "--from", str(tmp_path / "job.yaml"), "--json")
+    assert created.returncode == 0, created.stderr
+    job = json.loads(created.stdout)
+    assert job["required_skills"] == ["Python", "PostgreSQL"] and job["rules"]["min_years"] == "soft"
+
+    listed = cli("jobs", "list", "--json")
+    assert listed.returncode == 0 and job["id"] in {j["id"] for j in json.loads(listed.stdout)}
+    table = cli("jobs", "list")
+    assert table.returncode == 0 and "Senior Backend Engineer (Python)" in table.stdout
+
+    # A job file with a mistake is refused before anything is sent, with the field named.
+    (tmp_path / "bad.yaml").write_text("title: ''\nmin_years_experience: -2\n")
+    bad = cli("jobs", "create", "--from", str(tmp_path / "bad.yaml"))
+    assert bad.returncode == USAGE and "min_years_experience" in bad.stderr and "title" in bad.stderr
+
+
+def test_screen_a_folder_prints_the_ranked_table_and_resume_details(
+    cli: Cli, account: Account, resume_folder: Path, tmp_path: Path
+) -> None:
+    login(cli, account)
+    (tmp_path / "job.yaml").write_text(JOB_YAML)
+    screened = cli("screen", "--job", str(tmp_path / "job.yaml"), str(resume_folder), "--output", "json")
+    assert screened.returncode == 0, screened.stderr
+    ranked = json.loads(screened.stdout)
+    items = ranked["items"]
+    assert [r["rank"] for r in items] == list(range(1, len(TEXT_SAMPLES) + 1))
+    assert all(r["status"] == "completed" for r in items)
+    # Progress and the refused file went to stderr, keeping stdout machine-readable.
+    assert "refused notes.txt" in screened.stderr and "bad_file" in screened.stderr
+    assert f"{len(TEXT_SAMPLES)} ranked, 0 failed" in screened.stderr
+
+    # Screening more files into the same job by id (the second time the file is a duplicate, screened
+    # again); CSV and a top-N table.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    another = next(s for s in SAMPLE_RESUMES if not s.image_only and s not in TEXT_SAMPLES)
+    (extra / another.filename).write_bytes(render_pdf(another.lines))
+    as_csv = cli("screen", "--job", ranked["job_id"], str(extra), "--output", "csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == len(TEXT_SAMPLES) + 1 and rows[0]["rank"] == "1"
+    top = cli("screen", "--job", ranked["job_id"], str(extra), "--top", "2")
+    assert top.returncode == 0, top.stderr
+    for column in ("rank", "score", "result", "name", "matched skills", "missing skills"):
+        assert column in top.stdout
+    best = items[0]
+    assert (best["candidate_name"] or best["filename"]) in top.stdout
+    assert items[2]["id"] not in top.stdout and "ranked (2)" in top.stdout
+
+    shown = cli("resume", "show", best["id"])
+    assert shown.returncode == 0, shown.stderr
+    for part in ("score components", "rules and reasons", "skills", "parse quality", "semantic"):
+        assert part in shown.stdout
+    assert best["candidate_name"] in shown.stdout
+    detail = json.loads(cli("resume", "show", best["id"], "--json").stdout)
+    assert detail["id"] == best["id"] and detail["rank"] == 1
+
+
+def test_failures_have_their_exit_codes_and_a_message(cli: Cli, account: Account, tmp_path: Path) -> None:
+    not_logged_in = cli("jobs", "list")
+    assert not_logged_in.returncode == AUTH and "screener login" in not_logged_in.stderr
+
+    wrong = cli("login", "--email", account.email, "--password-stdin", stdin="nope\n")
+    assert wrong.returncode == AUTH and "wrong email or password" in wrong.stderr
+
+    login(cli, account)
+    missing = cli("resume", "show", str(uuid.uuid4()))
+    assert missing.returncode == NOT_FOUND and "not found" in missing.stderr
+    no_files = cli("screen", "--job", str(uuid.uuid4()), str(tmp_path / "nowhere"))
+    assert no_files.returncode == USAGE and "no such file or folder" in no_files.stderr
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "empty.pdf").write_bytes(b"")
+    (junk / "text.pdf").write_bytes(b"this is not a pdf")
+    (tmp_path / "job.yaml").write_text(JOB_YAML)
+    refused = cli("screen", "--job", str(tmp_path / "job.yaml"), str(junk))
+    assert refused.returncode == REFUSED and "every file was refused" in refused.stderr, refused.stderr
+
+    unreachable = cli("jobs", "list", "--url", "http://127.0.0.1:9", env={"SCREENER_API_KEY": "sk_unused"})
+    assert unreachable.returncode == UNREACHABLE and "screener up" in unreachable.stderr
+
+    # Both tokens rejected (the refresh token revoked by logging out elsewhere): log in again.
+    stored = json.loads(cli.config.read_text())
+    assert cli("logout").returncode == 0 and not cli.config.exists()
+    stored["tokens"]["access_token"] = "no-longer-valid"
+    cli.config.write_text(json.dumps(stored))
+    cli.config.chmod(0o600)
+    expired = cli("jobs", "list")
+    assert expired.returncode == AUTH and "log in again" in expired.stderr
+
+
+def test_signup_and_verify_with_the_mailed_code_logs_in(cli: Cli, mailbox: MailSink) -> None:
+    email = f"cli-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
+    created = cli("signup", "--email", email, "--name", "CLI User", "--password-stdin", stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    assert f"account {email} created" in created.stdout and "screener verify" in created.stdout
+    wrong = cli("verify", "--email", email, "--code", "000000")
+    assert wrong.returncode == AUTH and "invalid or expired code" in wrong.stderr
+    verified = cli("verify", "--email", email, "--code", mailbox.code_for(email))
+    assert verified.returncode == 0, verified.stderr
+    assert cli("jobs", "list", "--json").stdout.strip() == "[]"  # logged in, as the new account
+
+
+def test_an_expired_access_token_is_refreshed_and_saved(cli: Cli, account: Account) -> None:
+    login(cli, account)
+    stored = json.loads(cli.config.read_text())
+    stored["tokens"]["access_token"] = "expired"
+    stored["tokens"]["expires_at"] = 1.0
+    cli.config.write_text(json.dumps(stored))
+    result = cli("jobs", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    renewed = json.loads(cli.config.read_text())["tokens"]
+    assert (
+        renewed["access_token"] != "expired" and renewed["refresh_token"] != stored["tokens"]["refresh_token"]
+    )
+    assert stat.S_IMODE(cli.config.stat().st_mode) == 0o600
+
+
+COMMANDS = [
+    [],
+    ["up"],
+    ["dlq"],
+    ["dlq", "list"],
+    ["dlq", "replay"],
+    ["login"],
+    ["signup"],
+    ["verify"],
+    ["logout"],
+    ["jobs"],
+    ["jobs", "create"],
+    ["jobs", "list"],
+    ["screen"],
+    ["resume"],
+    ["resume", "show"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "screener")
+def test_every_command_shows_an_example_in_its_help(command: list[str]) -> None:
+    result = subprocess.run([str(SCREENER), *command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "example" in result.stdout.lower() and "screener " in result.stdout
