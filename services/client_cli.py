@@ -168,7 +168,9 @@ def fail(message: str, code: int, hint: str = "") -> int:
 def _details(details: Any) -> str:
     if isinstance(details, list):
         return "".join(
-            f"\n  {d.get('loc', '')}: {d.get('msg', '')}" if isinstance(d, dict) else f"\n  {d}"
+            f"\n  {d.get('loc') or d.get('filename', '')}: {d.get('msg') or d.get('message', '')}"
+            if isinstance(d, dict)
+            else f"\n  {d}"
             for d in details
         )
     return f"\n  {details}" if details else ""

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from screener.client.errors import ScreenerError, error_from
+from screener.client.errors import BadFile, ScreenerError, error_from
 from services.gateway import schemas
 
 T = TypeVar("T")
@@ -190,6 +190,21 @@ def list_api_keys() -> Call[schemas.ApiKeyList]:
 
 def revoke_api_key(key_id: uuid.UUID | str) -> Call[None]:
     return Call("DELETE", f"/api/keys/{key_id}")
+
+
+def refused_items(error: BadFile) -> list[schemas.UploadItemOut]:
+    """An upload request whose every file was refused answers 422 with each file's reason: the same
+    items a partly accepted request returns, so one request's refusals do not stop the others."""
+    if not isinstance(error.details, list):
+        raise error
+    return [
+        schemas.UploadItemOut(
+            filename=str(d.get("filename", "")),
+            error={"code": str(d.get("code", error.code)), "message": str(d.get("message", ""))},
+        )
+        for d in error.details
+        if isinstance(d, dict)
+    ]
 
 
 def content_type(name: str) -> str:

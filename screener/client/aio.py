@@ -14,7 +14,7 @@ import httpx
 
 from screener.client import _base as calls
 from screener.client._base import DEFAULT_URL, Call, Credentials, TokenCallback, WaitTimeout
-from screener.client.errors import RateLimited, Unauthorized, Unavailable, Unreachable, error_from
+from screener.client.errors import BadFile, RateLimited, Unauthorized, Unavailable, Unreachable, error_from
 from services.gateway import schemas
 
 T = TypeVar("T")
@@ -162,7 +162,10 @@ class AsyncClient:
         async def send(group: list[Path]) -> list[schemas.UploadItemOut]:
             async with slots:
                 files = [(p.name, await asyncio.to_thread(p.read_bytes)) for p in group]
-                items = (await self.call(calls.upload(job_id, files))).items
+                try:
+                    items = (await self.call(calls.upload(job_id, files))).items
+                except BadFile as exc:
+                    items = calls.refused_items(exc)
             if on_progress:
                 on_progress(len(group))
             return items

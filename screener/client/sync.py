@@ -14,7 +14,7 @@ import httpx
 
 from screener.client import _base as calls
 from screener.client._base import DEFAULT_URL, Call, Credentials, TokenCallback, WaitTimeout
-from screener.client.errors import RateLimited, Unauthorized, Unavailable, Unreachable, error_from
+from screener.client.errors import BadFile, RateLimited, Unauthorized, Unavailable, Unreachable, error_from
 from services.gateway import schemas
 
 T = TypeVar("T")
@@ -165,7 +165,10 @@ class Client:
         groups = calls.chunks(calls.resume_files(paths), per_request, max_request_bytes)
 
         def send(group: list[Path]) -> list[schemas.UploadItemOut]:
-            items = self.call(calls.upload(job_id, [(p.name, p.read_bytes()) for p in group])).items
+            try:
+                items = self.call(calls.upload(job_id, [(p.name, p.read_bytes()) for p in group])).items
+            except BadFile as exc:
+                items = calls.refused_items(exc)
             if on_progress:
                 on_progress(len(group))
             return items
