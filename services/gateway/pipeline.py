@@ -39,7 +39,7 @@ from services.common.files import CONTENT_TYPES, safe_filename, sniff_kind
 from services.common.metrics import RESUMES_FINISHED
 from services.common.redaction import redact
 from services.gateway.models import Batch, Job, Resume
-from services.gateway.repository import ACTIVE_STATUSES, Repository
+from services.gateway.repository import ACTIVE_STATUSES, SKILL_SEPARATOR, Repository
 
 log = logging.getLogger(__name__)
 
@@ -401,7 +401,7 @@ class PipelineService:
         if outcome == "extracted":
             if resume.status in ("queued", "extracting"):
                 resume.parsed = to_dict(event.extracted)
-                resume.skill_names = " | ".join(skill.name for skill in event.extracted.skills) or None
+                resume.skill_names = SKILL_SEPARATOR.join(s.name for s in event.extracted.skills) or None
                 resume.candidate_name = event.extracted.contact.name or None
                 resume.status, resume.updated_at = "ranking", now
             elif resume.status != "ranking":

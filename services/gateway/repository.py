@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, cast, delete, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from services.gateway.models import Batch, EmailCode, Job, RefreshToken, Resume, User
 
 ACTIVE_STATUSES = ("queued", "extracting", "ranking")
+
+
+SKILL_SEPARATOR = " | "  # between the skill names in resumes.skill_names
+
+
+def _literal(text: str) -> str:
+    """`text` for a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class Repository:
@@ -196,10 +202,11 @@ class Repository:
         if min_score is not None:
             filters.append(Resume.final_score >= min_score)
         if skill:
-            wanted = cast(literal(json.dumps([{"name": skill}])), JSONB)
-            filters.append(cast(Resume.parsed, JSONB)["skills"].op("@>")(wanted))
+            # An exact skill name in the narrow column, not a containment test on the whole parse.
+            listed = func.concat(SKILL_SEPARATOR, Resume.skill_names, SKILL_SEPARATOR)
+            filters.append(listed.like(f"%{SKILL_SEPARATOR}{_literal(skill)}{SKILL_SEPARATOR}%"))
         if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = f"%{_literal(text)}%"
             found_in = [Resume.skill_names.ilike(pattern)]
             if search_names:
                 found_in += [Resume.candidate_name.ilike(pattern), Resume.filename.ilike(pattern)]
