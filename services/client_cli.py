@@ -290,7 +290,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         ("failed", "right"),
         ("created", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column in ("id", "created"))  # type: ignore[arg-type]
     for job in jobs:
         table.add_row(
             str(job.id),
@@ -540,16 +540,13 @@ def resume_view(resume: schemas.ResumeDetail) -> Group:
         parts.append(table)
     education = parsed.get("education") or []
     if education:
-        parts.append(
-            Panel(
-                "\n".join(
-                    f"{_span(e)}  {e.get('degree') or ''} {e.get('field') or ''}, "
-                    f"{e.get('institution') or ''}".strip()
-                    for e in education
-                ),
-                title="education",
-            )
-        )
+        lines = []
+        for entry in education:
+            named = ", ".join(str(entry[k]) for k in ("degree", "institution") if entry.get(k))
+            line = str(entry.get("text") or named)
+            span = _span(entry)
+            lines.append(f"{line} ({span})" if span and span not in line else line)
+        parts.append(Panel("\n".join(lines), title="education"))
     quality = resume.quality or {}
     if quality:
         issues = ", ".join(quality.get("issues", [])) or "none"
@@ -585,7 +582,7 @@ def _span(entry: dict[str, Any]) -> str:
 
     end = "now" if entry.get("current") else when(entry.get("end"))
     start = when(entry.get("start"))
-    return f"{start} - {end}" if start or end else ""
+    return f"{start} - {end}" if start and end else start or end
 
 
 # parser
