@@ -275,6 +275,63 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_jobs_delete(args: argparse.Namespace) -> int:
+    job_id = parse_id(args.id, "job")
+    with connect(args) as client:
+        client.delete_job(job_id)
+    out.print(f"deleted job {job_id} with its resumes and files")
+    return OK
+
+
+def parse_id(text: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError as exc:
+        raise CliError(f"{text!r} is not a {what} id") from exc
+
+
+# API keys
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        key = client.create_api_key(args.name)
+    if args.json:
+        print(key.model_dump_json(indent=2))
+    else:
+        out.print(f"API key {key.id} ({key.name}); the secret is shown only now:")
+        print(key.key)
+    return OK
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        keys = client.list_api_keys()
+    if args.json:
+        print(json.dumps([key.model_dump(mode="json") for key in keys], indent=2))
+        return OK
+    table = Table(title=f"API keys ({len(keys)})")
+    for column in ("id", "name", "prefix", "created", "last used", "revoked"):
+        table.add_column(column, no_wrap=column == "id")
+    for key in keys:
+        table.add_row(
+            str(key.id),
+            key.name,
+            key.prefix,
+            key.created_at.strftime("%Y-%m-%d %H:%M"),
+            key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "-",
+            key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "",
+        )
+    out.print(table)
+    return OK
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    key_id = parse_id(args.id, "key")
+    with connect(args) as client:
+        client.revoke_api_key(key_id)
+    out.print(f"revoked API key {key_id}")
+    return OK
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     with connect(args) as client:
         jobs = client.list_jobs()
@@ -464,10 +521,7 @@ def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut
 
 # resume show
 def cmd_resume_show(args: argparse.Namespace) -> int:
-    try:
-        resume_id = uuid.UUID(args.id)
-    except ValueError as exc:
-        raise CliError(f"{args.id!r} is not a resume id") from exc
+    resume_id = parse_id(args.id, "resume")
     with connect(args) as client:
         resume = client.get_resume(resume_id, reveal=args.reveal)
     if args.json:
@@ -592,6 +646,11 @@ LOGIN_EXAMPLE = """examples:
   screener login --api-key sk_...                       # a key from POST /api/keys
   screener --url https://screener.example.com login --email me@example.com
 """
+KEYS_EXAMPLE = """examples:
+  screener keys create --name ats-sync     # prints sk_... once: use it as a Bearer token or x-api-key
+  screener keys list
+  screener keys revoke 7d0e...
+"""
 SIGNUP_EXAMPLE = """examples:
   screener signup --email me@example.com --name "Me"    # asks for a password; mails a code
   screener verify --email me@example.com --code 123456  # (no SMTP_URL: the code is in the gateway log)
@@ -695,6 +754,42 @@ def add_client_commands(commands: Any) -> None:
     common(listing)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=lambda args: run_command(cmd_jobs_list, args))
+    delete = job_commands.add_parser(
+        "delete",
+        help="delete a job with its resumes and stored files",
+        epilog="example:\n  screener jobs delete 3f1c...\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common(delete)
+    delete.add_argument("id")
+    delete.set_defaults(func=lambda args: run_command(cmd_jobs_delete, args))
+
+    keys = commands.add_parser(
+        "keys",
+        help="API keys for scripts and gRPC clients",
+        epilog=KEYS_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    for name, func, help_text in (
+        ("create", cmd_keys_create, "a new key; its secret is printed once"),
+        ("list", cmd_keys_list, "your keys (never their secrets)"),
+        ("revoke", cmd_keys_revoke, "revoke a key at once"),
+    ):
+        sub = key_commands.add_parser(
+            name,
+            help=help_text,
+            epilog=KEYS_EXAMPLE + EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        common(sub)
+        if name == "create":
+            sub.add_argument("--name", required=True, help="what the key is for, e.g. the calling service")
+        if name == "revoke":
+            sub.add_argument("id")
+        if name != "revoke":
+            sub.add_argument("--json", action="store_true")
+        sub.set_defaults(func=lambda args, func=func: run_command(func, args))
 
     screen = command(
         "screen",

@@ -17,7 +17,7 @@ from typing import Annotated, Literal, TypeVar
 from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.common.errors import (
     BadFile,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     ScreeningError,
@@ -96,16 +97,41 @@ async def _repo(db: Annotated[AsyncSession, Depends(_session, scope="function")]
     return Repository(db)
 
 
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="an API key (sk_...) from POST /api/keys"
+)
+
+
 async def _current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> uuid.UUID:
+    """The account a call acts for: an access token, or an API key (as X-API-Key or a Bearer token)."""
+    bearer = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    secret = api_key or bearer
+    if not secret:
+        raise Unauthorized("missing bearer token or API key")
+    if secret.startswith(api_keys.KEY_PREFIX):
+        async with _ctx(request).sessions() as db, db.begin():
+            return await api_keys.authenticate_key(Repository(db), secret)
+    return _ctx(request).auth.authenticate(secret)
+
+
+async def _signed_in_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> uuid.UUID:
+    """A recruiter signed in with an access token: API keys cannot create or revoke API keys."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token")
+    if credentials.credentials.startswith(api_keys.KEY_PREFIX):
+        raise Forbidden("API keys are managed by a signed-in recruiter, not with an API key")
     return _ctx(request).auth.authenticate(credentials.credentials)
 
 
 Repo = Annotated[Repository, Depends(_repo)]
 UserId = Annotated[uuid.UUID, Depends(_current_user)]
+SignedInUserId = Annotated[uuid.UUID, Depends(_signed_in_user)]
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -587,16 +613,19 @@ def create_app(ctx: ApiContext) -> FastAPI:
             resume_id=resume.id, analysis_status=resume.analysis_status or "pending"
         )
 
-    # API keys for the gRPC API
+    # API keys for scripts and the gRPC API
     @app.post(
         "/api/keys",
         status_code=201,
         response_model=schemas.ApiKeyCreated,
         tags=["api keys"],
-        responses=schemas.error_responses(400, 401, 422),
+        responses=schemas.error_responses(400, 401, 403, 422),
     )
-    async def create_api_key(body: schemas.ApiKeyCreate, user_id: UserId, r: Repo) -> schemas.ApiKeyCreated:
-        """A key for the gRPC ScreeningService, acting for this account; the secret is shown only here."""
+    async def create_api_key(
+        body: schemas.ApiKeyCreate, user_id: SignedInUserId, r: Repo
+    ) -> schemas.ApiKeyCreated:
+        """A key acting for this account on the REST API (X-API-Key, or as a Bearer token) and the gRPC
+        ScreeningService; the secret is shown only here."""
         key, secret = await api_keys.create_key(r, user_id, body.name)
         return schemas.ApiKeyCreated(
             **schemas.ApiKeyOut.model_validate(key, from_attributes=True).__dict__, key=secret
@@ -606,9 +635,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/keys",
         response_model=schemas.ApiKeyList,
         tags=["api keys"],
-        responses=schemas.error_responses(401),
+        responses=schemas.error_responses(401, 403),
     )
-    async def list_api_keys(user_id: UserId, r: Repo) -> schemas.ApiKeyList:
+    async def list_api_keys(user_id: SignedInUserId, r: Repo) -> schemas.ApiKeyList:
         keys = await api_keys.list_keys(r, user_id)
         return schemas.ApiKeyList(
             items=[schemas.ApiKeyOut.model_validate(k, from_attributes=True) for k in keys]
@@ -618,9 +647,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "/api/keys/{key_id}",
         status_code=204,
         tags=["api keys"],
-        responses=schemas.error_responses(401, 404, 422),
+        responses=schemas.error_responses(401, 403, 404, 422),
     )
-    async def revoke_api_key(key_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
+    async def revoke_api_key(key_id: uuid.UUID, user_id: SignedInUserId, r: Repo) -> None:
         """Revoke a key: every later call with it is refused."""
         await api_keys.revoke_key(r, user_id, key_id)
 

@@ -1,4 +1,5 @@
-"""API keys for the gRPC screening API: shown once, stored as a SHA-256, scoped to an owner, revocable."""
+"""API keys for scripts (REST) and the gRPC screening API: shown once, stored as a SHA-256, scoped to an
+owner, revocable."""
 
 from __future__ import annotations
 

@@ -185,6 +185,33 @@ def test_signup_and_verify_with_the_mailed_code_logs_in(cli: Cli, mailbox: MailS
     assert cli("jobs", "list", "--json").stdout.strip() == "[]"  # logged in, as the new account
 
 
+def test_api_keys_are_created_used_and_revoked_and_jobs_deleted(
+    cli: Cli, account: Account, tmp_path: Path
+) -> None:
+    login(cli, account)
+    created = cli("keys", "create", "--name", "nightly import", "--json")
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)
+    assert key["key"].startswith("sk_") and key["name"] == "nightly import"
+    listed = json.loads(cli("keys", "list", "--json").stdout)
+    assert key["id"] in {k["id"] for k in listed} and all("key" not in k for k in listed)
+
+    # A script with only the key (no login) works, until the key is revoked.
+    as_script = {"SCREENER_API_KEY": key["key"], "SCREENER_CONFIG_DIR": str(tmp_path / "empty")}
+    (tmp_path / "job.yaml").write_text(JOB_YAML)
+    job = json.loads(
+        cli("jobs", "create", "--from", str(tmp_path / "job.yaml"), "--json", env=as_script).stdout
+    )
+    assert cli("keys", "revoke", key["id"]).returncode == 0
+    refused = cli("jobs", "list", env=as_script)
+    assert refused.returncode == AUTH, refused.stderr
+
+    assert cli("jobs", "delete", job["id"]).returncode == 0
+    gone = cli("jobs", "delete", job["id"])
+    assert gone.returncode == NOT_FOUND and "not found" in gone.stderr
+    assert cli("jobs", "delete", "not-an-id").returncode == USAGE
+
+
 def test_an_expired_access_token_is_refreshed_and_saved(cli: Cli, account: Account) -> None:
     login(cli, account)
     stored = json.loads(cli.config.read_text())
@@ -213,6 +240,11 @@ COMMANDS = [
     ["jobs"],
     ["jobs", "create"],
     ["jobs", "list"],
+    ["jobs", "delete"],
+    ["keys"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
     ["screen"],
     ["resume"],
     ["resume", "show"],
