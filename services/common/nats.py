@@ -389,11 +389,11 @@ BatchHandler = Callable[[list[Msg]], Awaitable[list[BaseException | None]]]
 class BatchPullWorker:
     """Fetches up to `batch_size` messages at once and hands them to `handler` together.
 
-    For work that is cheaper in bulk (one LLM request for several resumes, one embedding pass). When
-    fewer than `batch_size` are waiting it waits `gather_seconds` for more (0: takes what is there).
-    The handler returns one
-    outcome per message: None (done: ack) or the exception (nak with backoff, or give up after
-    `max_deliver` deliveries through `give_up`).
+    For work that is cheaper in bulk (one LLM request for several resumes, one embedding pass, one
+    transaction). When fewer than `batch_size` are waiting it waits `gather_seconds` for more (0: takes
+    what is there); `concurrency` batches are handled at a time. The handler returns one outcome per
+    message: None (done: ack) or the exception (nak with backoff, or give up after `max_deliver`
+    deliveries through `give_up`). On shutdown, unfinished batches are handed back (nak).
     """
 
     def __init__(
@@ -468,6 +468,9 @@ class BatchPullWorker:
 
     async def _handle_batch(self, msgs: list[Msg]) -> None:
         observe_queue_wait(self._durable, msgs)
+        for msg in msgs:
+            if msg.metadata and msg.metadata.num_delivered > 1:
+                REDELIVERIES.labels(self._durable).inc()
         heartbeat = asyncio.create_task(self._heartbeat(msgs))
         started = time.perf_counter()
         try:

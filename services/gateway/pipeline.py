@@ -506,7 +506,7 @@ class EventApplier:
         if len(events) > 1:
             try:
                 results = await self._apply([event for _, event in events])
-            except (OperationalError, DBAPIError, OSError) as exc:
+            except Exception as exc:  # one event's trouble: find it by applying them one at a time
                 log.info("applying %d events together failed (%s); one at a time", len(events), exc)
             else:
                 for (index, event), result in zip(events, results, strict=True):
@@ -519,6 +519,9 @@ class EventApplier:
                     self._applied(event, (await self._apply([event]))[0])
                 except (OperationalError, DBAPIError, OSError) as exc:
                     outcomes[index] = screener_nats.RetryableError(f"database unavailable: {exc}")
+                except Exception as exc:  # retried, then dead-lettered; the other events go on
+                    log.exception("could not apply event %s", event.WhichOneof("outcome"))
+                    outcomes[index] = exc
         return outcomes
 
     async def _apply(self, events: list[pipeline_pb2.StageEvent]) -> list[str]:
