@@ -10,9 +10,9 @@ with Client("http://127.0.0.1:8080", api_key="sk_...") as client:
 """
 
 from screener.client import errors
-from screener.client._base import Credentials, WaitTimeout
+from screener.client._base import Credentials
 from screener.client.aio import AsyncClient
-from screener.client.errors import ScreenerError
+from screener.client.errors import ScreenerError, WaitTimeout
 from screener.client.sync import Client
 from services.gateway import schemas
 

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from screener.client.errors import BadFile, ScreenerError, error_from
+from screener.client.errors import BadFile, error_from
 from services.gateway import schemas
 
 T = TypeVar("T")
@@ -267,9 +267,3 @@ class SseReader:
 
 def batch_from_event(data: str) -> schemas.BatchOut:
     return schemas.BatchOut.model_validate(json.loads(data))
-
-
-class WaitTimeout(ScreenerError):
-    """wait_for_batch gave up before the batch finished."""
-
-    code = "timeout"

@@ -107,6 +107,12 @@ class ServerError(ScreenerError):
     code = "internal"
 
 
+class WaitTimeout(ScreenerError):
+    """wait_for_batch gave up before the batch finished (the batch goes on)."""
+
+    code = "timeout"
+
+
 ERRORS: dict[str, type[ScreenerError]] = {
     cls.code: cls
     for cls in (

@@ -13,8 +13,16 @@ from typing import Any, TypeVar
 import httpx
 
 from screener.client import _base as calls
-from screener.client._base import DEFAULT_URL, Call, Credentials, TokenCallback, WaitTimeout
-from screener.client.errors import BadFile, RateLimited, Unauthorized, Unavailable, Unreachable, error_from
+from screener.client._base import DEFAULT_URL, Call, Credentials, TokenCallback
+from screener.client.errors import (
+    BadFile,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    Unreachable,
+    WaitTimeout,
+    error_from,
+)
 from services.gateway import schemas
 
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.client_cli import AUTH, NOT_FOUND, REFUSED, UNREACHABLE, USAGE
+from services.client_cli import AUTH, NOT_FOUND, REFUSED, TIMED_OUT, UNREACHABLE, USAGE
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
@@ -159,6 +159,13 @@ def test_failures_have_their_exit_codes_and_a_message(cli: Cli, account: Account
     (tmp_path / "job.yaml").write_text(JOB_YAML)
     refused = cli("screen", "--job", str(tmp_path / "job.yaml"), str(junk))
     assert refused.returncode == REFUSED and "every file was refused" in refused.stderr, refused.stderr
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    scan = next(s for s in SAMPLE_RESUMES if s.image_only)
+    (scans / scan.filename).write_bytes(render_pdf(scan.lines, image_only=True))
+    impatient = cli("screen", "--job", str(tmp_path / "job.yaml"), str(scans), "--wait-timeout", "0.001")
+    assert impatient.returncode == TIMED_OUT and "still running" in impatient.stderr, impatient.stderr
 
     unreachable = cli("jobs", "list", "--url", "http://127.0.0.1:9", env={"SCREENER_API_KEY": "sk_unused"})
     assert unreachable.returncode == UNREACHABLE and "screener up" in unreachable.stderr
