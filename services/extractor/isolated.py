@@ -6,7 +6,6 @@ address-space limit, so a decompression bomb fails its own resume and nothing el
 
 from __future__ import annotations
 
-import os
 import resource
 from dataclasses import asdict, dataclass, field
 
@@ -39,7 +38,6 @@ def init_worker(options: dict) -> None:
     memory = int(options["memory_limit_bytes"])
     if memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per Tesseract; pages run in parallel instead
     limits = ReadLimits(**options["limits"])
     _reader = DocumentReader(
         ocr_dpi=options["ocr_dpi"],
