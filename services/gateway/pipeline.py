@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict
 from nats.aio.msg import Msg
@@ -46,11 +47,24 @@ log = logging.getLogger(__name__)
 
 def to_dict(message: object) -> dict:
     # Zero values are kept: a score of 0 is an answer, not a missing field.
-    return MessageToDict(
-        message,  # type: ignore[arg-type]
-        preserving_proto_field_name=True,
-        always_print_fields_with_no_presence=True,
+    return _without_nul(
+        MessageToDict(
+            message,  # type: ignore[arg-type]
+            preserving_proto_field_name=True,
+            always_print_fields_with_no_presence=True,
+        )
     )
+
+
+def _without_nul(value: Any) -> Any:
+    """Postgres cannot store a NUL character in text or JSON; a file can contain one anywhere."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def job_content_hash(
@@ -401,8 +415,9 @@ class PipelineService:
         if outcome == "extracted":
             if resume.status in ("queued", "extracting"):
                 resume.parsed = to_dict(event.extracted)
-                resume.skill_names = SKILL_SEPARATOR.join(s.name for s in event.extracted.skills) or None
-                resume.candidate_name = event.extracted.contact.name or None
+                skills = SKILL_SEPARATOR.join(s.name for s in event.extracted.skills)
+                resume.skill_names = skills.replace("\x00", "") or None
+                resume.candidate_name = event.extracted.contact.name.replace("\x00", "")[:300] or None
                 resume.status, resume.updated_at = "ranking", now
             elif resume.status != "ranking":
                 return "ignored: already ranked"
@@ -441,7 +456,7 @@ class PipelineService:
                 return "ignored: not in progress"
             resume.status, resume.updated_at = "failed", now
             resume.failure_reason = event.failed.reason or "failed"
-            resume.failure_message = event.failed.message
+            resume.failure_message = event.failed.message.replace("\x00", "")
             await repo.move_job_counters(resume.job_id, failed=1)
             if resume.batch_id:
                 await repo.count_batch_outcome(resume.batch_id, failed=1)
@@ -536,4 +551,24 @@ class EventApplier:
         log.debug("event %s for %s: %s", event.WhichOneof("outcome"), event.ref.resume_id, result)
 
     async def give_up(self, msg: Msg, exc: BaseException) -> None:
+        """An event that could not be stored after every attempt: its resume (or analysis) fails with the
+        reason, so the resume does not stay in progress and its batch can finish."""
         log.error("could not apply event on %s after repeated attempts: %s", msg.subject, exc)
+        try:
+            event = pipeline_pb2.StageEvent.FromString(msg.data)
+        except Exception:
+            return
+        stage = screener_nats.STAGE_NAMES.get(event.stage, "stage")
+        failure = pipeline_pb2.StageEvent(
+            ref=event.ref,
+            stage=event.stage,
+            failed=pipeline_pb2.StageFailure(
+                reason="result_not_stored", message=f"the {stage} result could not be stored: {exc}"[:2000]
+            ),
+        )
+        try:
+            self._applied(failure, (await self._apply([failure]))[0])
+        except Exception:
+            log.exception(
+                "could not record that the %s result of %s was not stored", stage, event.ref.resume_id
+            )
