@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import getpass
-import io
 import json
 import os
 import sys
@@ -455,48 +453,10 @@ COLUMNS = ("rank", "score", "result", "name", "matched skills", "missing skills"
 
 def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut) -> None:
     if output == "json":
-        print(
-            json.dumps(
-                {
-                    "job_id": str(job.id),
-                    "title": job.title,
-                    "items": [r.model_dump(mode="json") for r in rows],
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(schemas.ranked_document(job.id, job.title, rows), indent=2))
         return
     if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "rank",
-                "final_score",
-                "passed",
-                "candidate_name",
-                "filename",
-                "status",
-                "matched_skills",
-                "missing_skills",
-                "resume_id",
-            ]
-        )
-        for r in rows:
-            writer.writerow(
-                [
-                    r.rank or "",
-                    "" if r.final_score is None else f"{r.final_score:.2f}",
-                    "" if r.passed is None else str(r.passed).lower(),
-                    r.candidate_name or "",
-                    r.filename,
-                    r.status,
-                    "; ".join(r.matched_skills),
-                    "; ".join(r.missing_skills),
-                    r.id,
-                ]
-            )
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(schemas.ranked_csv(rows))
         return
     table = Table(title=f"{job.title}: ranked ({len(rows)})")
     for column in COLUMNS:
@@ -679,19 +639,25 @@ RESUME_EXAMPLE = """examples:
 def add_client_commands(commands: Any) -> None:
     """The gateway commands, added to the `screener` parser."""
 
-    def common(parser: argparse.ArgumentParser) -> None:
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], *, parent: Any = commands, **kwargs: Any
+    ) -> argparse.ArgumentParser:
+        """A command (or a subcommand of `parent`) that talks to a gateway, run through run_command."""
+        parser: argparse.ArgumentParser = parent.add_parser(
+            name, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
+        )
         parser.add_argument(
             "--url", default=None, help=f"gateway URL (default: $SCREENER_URL, the login's, or {DEFAULT_URL})"
         )
         parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
-
-    def command(
-        name: str, func: Callable[[argparse.Namespace], int], **kwargs: Any
-    ) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
-        common(parser)
         parser.set_defaults(func=lambda args: run_command(func, args))
         return parser
+
+    def group(name: str, help_text: str, epilog: str) -> Any:
+        parser = commands.add_parser(
+            name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        return parser.add_subparsers(dest=f"{name}_command", required=True)
 
     login = command(
         "login",
@@ -728,68 +694,55 @@ def add_client_commands(commands: Any) -> None:
         epilog="example:\n  screener logout\n" + EXIT_CODES,
     )
 
-    jobs = commands.add_parser(
-        "jobs",
-        help="create and list jobs",
-        epilog=JOBS_CREATE_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    job_commands = jobs.add_subparsers(dest="jobs_command", required=True)
-    create = job_commands.add_parser(
+    jobs = group("jobs", "create, list and delete jobs", JOBS_CREATE_EXAMPLE)
+    create = command(
         "create",
+        cmd_jobs_create,
+        parent=jobs,
         help="create a job from a YAML file",
         epilog=JOBS_CREATE_EXAMPLE + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common(create)
     create.add_argument("--from", dest="from_file", required=True, metavar="JOB.yaml")
     create.add_argument("--json", action="store_true", help="print the created job as JSON")
-    create.set_defaults(func=lambda args: run_command(cmd_jobs_create, args))
-    listing = job_commands.add_parser(
+    listing = command(
         "list",
+        cmd_jobs_list,
+        parent=jobs,
         help="your jobs",
         epilog="examples:\n  screener jobs list\n  screener jobs list --json\n" + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common(listing)
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=lambda args: run_command(cmd_jobs_list, args))
-    delete = job_commands.add_parser(
+    delete = command(
         "delete",
+        cmd_jobs_delete,
+        parent=jobs,
         help="delete a job with its resumes and stored files",
         epilog="example:\n  screener jobs delete 3f1c...\n" + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common(delete)
     delete.add_argument("id")
-    delete.set_defaults(func=lambda args: run_command(cmd_jobs_delete, args))
 
-    keys = commands.add_parser(
-        "keys",
-        help="API keys for scripts and gRPC clients",
-        epilog=KEYS_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    keys = group("keys", "API keys for scripts and gRPC clients", KEYS_EXAMPLE)
+    key_create = command(
+        "create",
+        cmd_keys_create,
+        parent=keys,
+        help="a new key; its secret is printed once",
+        epilog=KEYS_EXAMPLE + EXIT_CODES,
     )
-    key_commands = keys.add_subparsers(dest="keys_command", required=True)
-    for name, func, help_text in (
-        ("create", cmd_keys_create, "a new key; its secret is printed once"),
-        ("list", cmd_keys_list, "your keys (never their secrets)"),
-        ("revoke", cmd_keys_revoke, "revoke a key at once"),
-    ):
-        sub = key_commands.add_parser(
-            name,
-            help=help_text,
-            epilog=KEYS_EXAMPLE + EXIT_CODES,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        common(sub)
-        if name == "create":
-            sub.add_argument("--name", required=True, help="what the key is for, e.g. the calling service")
-        if name == "revoke":
-            sub.add_argument("id")
-        if name != "revoke":
-            sub.add_argument("--json", action="store_true")
-        sub.set_defaults(func=lambda args, func=func: run_command(func, args))
+    key_create.add_argument("--name", required=True, help="what the key is for, e.g. the calling service")
+    key_create.add_argument("--json", action="store_true")
+    key_list = command(
+        "list",
+        cmd_keys_list,
+        parent=keys,
+        help="your keys (never their secrets)",
+        epilog=KEYS_EXAMPLE + EXIT_CODES,
+    )
+    key_list.add_argument("--json", action="store_true")
+    key_revoke = command(
+        "revoke", cmd_keys_revoke, parent=keys, help="revoke a key at once", epilog=KEYS_EXAMPLE + EXIT_CODES
+    )
+    key_revoke.add_argument("id")
 
     screen = command(
         "screen",
@@ -808,21 +761,14 @@ def add_client_commands(commands: Any) -> None:
         "--wait-timeout", type=float, default=None, help="give up waiting after this many seconds"
     )
 
-    resume = commands.add_parser(
-        "resume",
-        help="one resume's details",
-        epilog=RESUME_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    resume_commands = resume.add_subparsers(dest="resume_command", required=True)
-    show = resume_commands.add_parser(
+    resume = group("resume", "one resume's details", RESUME_EXAMPLE)
+    show = command(
         "show",
+        cmd_resume_show,
+        parent=resume,
         help="parsed details, score components, reasons and analysis",
         epilog=RESUME_EXAMPLE + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common(show)
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
     show.add_argument("--reveal", action="store_true", help="unmasked details of a blind-screened resume")
-    show.set_defaults(func=lambda args: run_command(cmd_resume_show, args))

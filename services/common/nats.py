@@ -282,6 +282,19 @@ async def settle_failure(
         await msg.nak(delay=delay)
 
 
+async def drain(in_flight: set[asyncio.Task[None]], grace_seconds: float) -> None:
+    """On shutdown: let in-flight handling finish within the grace period, cancel the rest (their
+    handlers hand the messages back)."""
+    if not in_flight:
+        return
+    log.info("waiting for %d in-flight handlers", len(in_flight))
+    _, pending = await asyncio.wait(set(in_flight), timeout=grace_seconds)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 class PullWorker:
     """Runs `handler` for each message of a durable pull consumer, `concurrency` at a time.
 
@@ -336,19 +349,9 @@ class PullWorker:
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
         finally:
-            await self._drain(grace_seconds)
+            await drain(self._in_flight, grace_seconds)
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
-
-    async def _drain(self, grace_seconds: float) -> None:
-        if not self._in_flight:
-            return
-        log.info("waiting for %d in-flight messages", len(self._in_flight))
-        _, pending = await asyncio.wait(set(self._in_flight), timeout=grace_seconds)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _heartbeat(self, msg: Msg) -> None:
         interval = max(self._ack_wait / 3.0, 0.5)
@@ -444,12 +447,7 @@ class BatchPullWorker:
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
         finally:
-            if self._in_flight:
-                _, pending = await asyncio.wait(set(self._in_flight), timeout=grace_seconds)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    await asyncio.gather(*pending, return_exceptions=True)
+            await drain(self._in_flight, grace_seconds)
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 

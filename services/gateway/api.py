@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 import re
@@ -493,47 +491,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
                 break
             page += 1
         if format == "json":
-            body = json.dumps(
-                {
-                    "job_id": str(job.id),
-                    "title": job.title,
-                    "items": [row.model_dump(mode="json") for row in rows],
-                }
-            )
+            body = json.dumps(schemas.ranked_document(job.id, job.title, rows))
             return Response(body, media_type="application/json")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "rank",
-                "final_score",
-                "passed",
-                "candidate_name",
-                "filename",
-                "status",
-                "matched_skills",
-                "missing_skills",
-                "failure_reason",
-                "resume_id",
-            ]
-        )
-        for row in rows:
-            writer.writerow(
-                [
-                    row.rank or "",
-                    "" if row.final_score is None else f"{row.final_score:.2f}",
-                    "" if row.passed is None else str(row.passed).lower(),
-                    row.candidate_name or "",
-                    row.filename,
-                    row.status,
-                    "; ".join(row.matched_skills),
-                    "; ".join(row.missing_skills),
-                    row.failure_reason or "",
-                    row.id,
-                ]
-            )
         return Response(
-            buffer.getvalue(),
+            schemas.ranked_csv(rows),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="job-{job.id}.csv"'},
         )

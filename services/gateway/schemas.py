@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -227,6 +229,48 @@ class ResumeRow(BaseModel):
     failure_reason: str | None = None
     matched_skills: list[str] = Field(default_factory=list)
     missing_skills: list[str] = Field(default_factory=list)
+
+
+RANKED_CSV_COLUMNS = [
+    "rank",
+    "final_score",
+    "passed",
+    "candidate_name",
+    "filename",
+    "status",
+    "matched_skills",
+    "missing_skills",
+    "failure_reason",
+    "resume_id",
+]
+
+
+def ranked_csv(rows: list[ResumeRow]) -> str:
+    """A ranked table as CSV: the export's format, also what `screener screen --output csv` prints."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RANKED_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.rank or "",
+                "" if row.final_score is None else f"{row.final_score:.2f}",
+                "" if row.passed is None else str(row.passed).lower(),
+                row.candidate_name or "",
+                row.filename,
+                row.status,
+                "; ".join(row.matched_skills),
+                "; ".join(row.missing_skills),
+                row.failure_reason or "",
+                row.id,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def ranked_document(job_id: uuid.UUID, title: str, rows: list[ResumeRow]) -> dict[str, Any]:
+    """A ranked table as JSON: the job and its rows in rank order."""
+    return {"job_id": str(job_id), "title": title, "items": [row.model_dump(mode="json") for row in rows]}
 
 
 class ResumePage(BaseModel):

@@ -119,23 +119,14 @@ def test_a_poison_message_is_dead_lettered_and_replayed_by_an_operator(
     assert_no_message_left(fault_mesh)
 
 
-def test_nats_restarted_during_a_batch_loses_nothing(fault_mesh: Mesh, recruiter: Account) -> None:
+@pytest.mark.parametrize("restart", ["restart_nats", "restart_postgres"])
+def test_nats_or_postgres_restarted_during_a_batch_loses_nothing(
+    fault_mesh: Mesh, recruiter: Account, restart: str
+) -> None:
     client = recruiter.client
     job_id, batch_id, _ = _start(client, resume_files(4, scans=2))
     wait_until(lambda: "extracting" in statuses(client, job_id), 60, "extraction to start")
-    fault_mesh.restart_nats(down_seconds=2)
-
-    done = wait_for_done(client, batch_id)
-    assert (done["completed"], done["failed"]) == (4, 0), done
-    assert_consistent(fault_mesh, job_id, completed=4)
-    assert_no_message_left(fault_mesh)
-
-
-def test_postgres_restarted_during_a_batch_loses_nothing(fault_mesh: Mesh, recruiter: Account) -> None:
-    client = recruiter.client
-    job_id, batch_id, _ = _start(client, resume_files(4, scans=2))
-    wait_until(lambda: "extracting" in statuses(client, job_id), 60, "extraction to start")
-    fault_mesh.restart_postgres(down_seconds=2)
+    getattr(fault_mesh, restart)(down_seconds=2)
 
     done = wait_for_done(client, batch_id)
     assert (done["completed"], done["failed"]) == (4, 0), done
