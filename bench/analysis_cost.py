@@ -16,7 +16,7 @@ from services.analyzer.analysis import LlmAnalyst, OfflineAnalyst
 from services.analyzer.llm import LlmClient
 from services.analyzer.service import AnalysisItem, AnalysisService
 from services.common.skills import load_taxonomy
-from services.demo.factory import make_person, resume_lines
+from services.demo.factory import AS_OF, make_person, resume_lines
 from services.extractor.structure import structure_resume
 from services.launcher import free_port
 from tests.fake_llm import FakeLlm
@@ -58,7 +58,9 @@ async def main() -> None:
     rng = random.Random(50)
     items = [
         AnalysisItem(
-            structure_resume("\n".join(t for _, t in resume_lines(make_person(rng), rng)), load_taxonomy()),
+            structure_resume(
+                "\n".join(t for _, t in resume_lines(make_person(rng), rng)), load_taxonomy(), AS_OF
+            ),
             resume_pb2.RankResult(),
         )
         for _ in range(50)

@@ -114,7 +114,7 @@ def run(per_layout: int, seed: int = 2026, layouts: list[str] | None = None) -> 
                 person = make_person(rng)
                 _, content = render(person, layout, rng)
                 started = time.perf_counter()
-                parsed = parse_document(reader, taxonomy, content)
+                parsed = parse_document(reader, taxonomy, content, as_of=person.as_of)
                 elapsed = time.perf_counter() - started
                 kind = "ocr" if parsed.stats.ocr_pages else "text"
                 report.seconds_per_page[kind].append(elapsed / max(parsed.stats.page_count, 1))

@@ -20,6 +20,7 @@ import hashlib
 import math
 import time
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ import yaml
 
 from screener.v1 import resume_pb2
 from services.common.skills import load_taxonomy
+from services.extractor.fingerprint import extractor_version
 from services.extractor.isolated import parse_document
 from services.extractor.reading import DocumentReader
 from services.extractor.structure import structure_resume
@@ -35,6 +37,13 @@ from services.ranker.scoring import Scorer
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CACHE = Path(__file__).resolve().parents[1] / ".screener" / "cache" / "ranking-parsed"
+# "Present" in the resumes means this month, so the figures do not drift with the calendar.
+AS_OF = date(2026, 11, 1)
+
+
+def cache_key(content: bytes, version: str, as_of: date = AS_OF) -> str:
+    """A parse is reused only for the same file, extractor code and reference date."""
+    return hashlib.sha256(b"|".join([content, version.encode(), as_of.isoformat().encode()])).hexdigest()
 
 
 def ndcg_at(ranked: list[bool], k: int, relevant_total: int) -> float:
@@ -68,17 +77,17 @@ def metrics(scores: dict[str, np.ndarray], ids: list[str], categories: dict[str,
 def load_parsed(data: Path) -> tuple[list[str], dict[str, str], dict[str, resume_pb2.ParsedResume]]:
     reader = DocumentReader()
     taxonomy = load_taxonomy()
+    version = extractor_version()
     CACHE.mkdir(parents=True, exist_ok=True)
     ids, categories, parsed = [], {}, {}
     with open(data / "ranking" / "labels.csv") as handle:
         for row in csv.DictReader(handle):
             content = (data / "ranking" / row["path"]).read_bytes()
-            key = hashlib.sha256(content).hexdigest()
-            cached = CACHE / f"{key}.pb"
+            cached = CACHE / f"{cache_key(content, version)}.pb"
             if cached.exists():
                 resume = resume_pb2.ParsedResume.FromString(cached.read_bytes())
             else:
-                resume = parse_document(reader, taxonomy, content)
+                resume = parse_document(reader, taxonomy, content, as_of=AS_OF)
                 cached.write_bytes(resume.SerializeToString())
             ids.append(row["id"])
             categories[row["id"]] = row["category"]
@@ -149,7 +158,7 @@ def vacancy_spearman(data: Path, scorer: Scorer) -> tuple[float, int]:
     cvs = {}
     with open(folder / "cv_texts.csv") as handle:
         for row in csv.DictReader(handle):
-            cvs[row["cv_id"]] = structure_resume(row["text"], load_taxonomy())
+            cvs[row["cv_id"]] = structure_resume(row["text"], load_taxonomy(), AS_OF)
     orderings: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     with open(folder / "annotations_long.csv") as handle:
         for row in csv.DictReader(handle):

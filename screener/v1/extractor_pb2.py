@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from screener.v1 import resume_pb2 as screener_dot_v1_dot_resume__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bscreener/v1/extractor.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"l\n\x0e\x45xtractRequest\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x11\n\x07\x63ontent\x18\x03 \x01(\x0cH\x00\x12\x15\n\x0b\x66ile_sha256\x18\x04 \x01(\tH\x00\x42\x08\n\x06source\"<\n\x0f\x45xtractResponse\x12)\n\x06resume\x18\x01 \x01(\x0b\x32\x19.screener.v1.ParsedResume2X\n\x10\x45xtractorService\x12\x44\n\x07\x45xtract\x12\x1b.screener.v1.ExtractRequest\x1a\x1c.screener.v1.ExtractResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bscreener/v1/extractor.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"\x93\x01\n\x0e\x45xtractRequest\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x11\n\x07\x63ontent\x18\x03 \x01(\x0cH\x00\x12\x15\n\x0b\x66ile_sha256\x18\x04 \x01(\tH\x00\x12%\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x16.screener.v1.YearMonthB\x08\n\x06source\"<\n\x0f\x45xtractResponse\x12)\n\x06resume\x18\x01 \x01(\x0b\x32\x19.screener.v1.ParsedResume2X\n\x10\x45xtractorService\x12\x44\n\x07\x45xtract\x12\x1b.screener.v1.ExtractRequest\x1a\x1c.screener.v1.ExtractResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'screener.v1.extractor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXTRACTREQUEST']._serialized_start=70
-  _globals['_EXTRACTREQUEST']._serialized_end=178
-  _globals['_EXTRACTRESPONSE']._serialized_start=180
-  _globals['_EXTRACTRESPONSE']._serialized_end=240
-  _globals['_EXTRACTORSERVICE']._serialized_start=242
-  _globals['_EXTRACTORSERVICE']._serialized_end=330
+  _globals['_EXTRACTREQUEST']._serialized_start=71
+  _globals['_EXTRACTREQUEST']._serialized_end=218
+  _globals['_EXTRACTRESPONSE']._serialized_start=220
+  _globals['_EXTRACTRESPONSE']._serialized_end=280
+  _globals['_EXTRACTORSERVICE']._serialized_start=282
+  _globals['_EXTRACTORSERVICE']._serialized_end=370
 # @@protoc_insertion_point(module_scope)

@@ -25,12 +25,17 @@ class ExtractRequest(_message.Message):
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
     FILE_SHA256_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
     filename: _builtins.str
     content_type: _builtins.str
     content: _builtins.bytes
     """the file itself"""
     file_sha256: _builtins.str
     """a file already in the resume object store"""
+    @_builtins.property
+    def as_of(self) -> _resume_pb2.YearMonth:
+        """What "Present" in the resume's dates means (the month it was received); unset: the current month."""
+
     def __init__(
         self,
         *,
@@ -38,10 +43,11 @@ class ExtractRequest(_message.Message):
         content_type: _builtins.str = ...,
         content: _builtins.bytes = ...,
         file_sha256: _builtins.str = ...,
+        as_of: _resume_pb2.YearMonth | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "file_sha256", b"file_sha256", "source", b"source"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "content", b"content", "file_sha256", b"file_sha256", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "content_type", b"content_type", "file_sha256", b"file_sha256", "filename", b"filename", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "content", b"content", "content_type", b"content_type", "file_sha256", b"file_sha256", "filename", b"filename", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_source: _TypeAlias = _typing.Literal["content", "file_sha256"]  # noqa: Y015
     _WhichOneofArgType_source: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015

@@ -25,27 +25,27 @@ _sym_db = _symbol_database.Default()
 from screener.v1 import resume_pb2 as screener_dot_v1_dot_resume__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ascreener/v1/pipeline.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"^\n\x07WorkRef\x12\x11\n\tresume_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t\x12\x0e\n\x06run_id\x18\x04 \x01(\t\x12\x0e\n\x06replay\x18\x05 \x01(\x08\"m\n\x0b\x45xtractTask\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12\x13\n\x0b\x66ile_sha256\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\xae\x01\n\x08RankTask\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12!\n\x03job\x18\x02 \x01(\x0b\x32\x14.screener.v1.JobSpec\x12)\n\x06resume\x18\x03 \x01(\x0b\x32\x19.screener.v1.ParsedResume\x12\x31\n\nembeddings\x18\x04 \x01(\x0b\x32\x1d.screener.v1.ResumeEmbeddings\"\xa5\x01\n\x0b\x41nalyzeTask\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12!\n\x03job\x18\x02 \x01(\x0b\x32\x14.screener.v1.JobSpec\x12)\n\x06resume\x18\x03 \x01(\x0b\x32\x19.screener.v1.ParsedResume\x12%\n\x04rank\x18\x04 \x01(\x0b\x32\x17.screener.v1.RankResult\"\x1e\n\x0cStageStarted\x12\x0e\n\x06worker\x18\x01 \x01(\t\"/\n\x0cStageFailure\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xe8\x02\n\nStageEvent\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12!\n\x05stage\x18\x02 \x01(\x0e\x32\x12.screener.v1.Stage\x12\x0e\n\x06worker\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x04 \x01(\x01\x12,\n\x07started\x18\n \x01(\x0b\x32\x19.screener.v1.StageStartedH\x00\x12.\n\textracted\x18\x0b \x01(\x0b\x32\x19.screener.v1.ParsedResumeH\x00\x12)\n\x06ranked\x18\x0c \x01(\x0b\x32\x17.screener.v1.RankResultH\x00\x12)\n\x08\x61nalyzed\x18\r \x01(\x0b\x32\x15.screener.v1.AnalysisH\x00\x12+\n\x06\x66\x61iled\x18\x0e \x01(\x0b\x32\x19.screener.v1.StageFailureH\x00\x42\t\n\x07outcome*T\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x11\n\rSTAGE_EXTRACT\x10\x01\x12\x0e\n\nSTAGE_RANK\x10\x02\x12\x11\n\rSTAGE_ANALYZE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ascreener/v1/pipeline.proto\x12\x0bscreener.v1\x1a\x18screener/v1/resume.proto\"^\n\x07WorkRef\x12\x11\n\tresume_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t\x12\x0e\n\x06run_id\x18\x04 \x01(\t\x12\x0e\n\x06replay\x18\x05 \x01(\x08\"\x94\x01\n\x0b\x45xtractTask\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12\x13\n\x0b\x66ile_sha256\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12%\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x16.screener.v1.YearMonth\"\xae\x01\n\x08RankTask\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12!\n\x03job\x18\x02 \x01(\x0b\x32\x14.screener.v1.JobSpec\x12)\n\x06resume\x18\x03 \x01(\x0b\x32\x19.screener.v1.ParsedResume\x12\x31\n\nembeddings\x18\x04 \x01(\x0b\x32\x1d.screener.v1.ResumeEmbeddings\"\xa5\x01\n\x0b\x41nalyzeTask\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12!\n\x03job\x18\x02 \x01(\x0b\x32\x14.screener.v1.JobSpec\x12)\n\x06resume\x18\x03 \x01(\x0b\x32\x19.screener.v1.ParsedResume\x12%\n\x04rank\x18\x04 \x01(\x0b\x32\x17.screener.v1.RankResult\"\x1e\n\x0cStageStarted\x12\x0e\n\x06worker\x18\x01 \x01(\t\"/\n\x0cStageFailure\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xe8\x02\n\nStageEvent\x12!\n\x03ref\x18\x01 \x01(\x0b\x32\x14.screener.v1.WorkRef\x12!\n\x05stage\x18\x02 \x01(\x0e\x32\x12.screener.v1.Stage\x12\x0e\n\x06worker\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x04 \x01(\x01\x12,\n\x07started\x18\n \x01(\x0b\x32\x19.screener.v1.StageStartedH\x00\x12.\n\textracted\x18\x0b \x01(\x0b\x32\x19.screener.v1.ParsedResumeH\x00\x12)\n\x06ranked\x18\x0c \x01(\x0b\x32\x17.screener.v1.RankResultH\x00\x12)\n\x08\x61nalyzed\x18\r \x01(\x0b\x32\x15.screener.v1.AnalysisH\x00\x12+\n\x06\x66\x61iled\x18\x0e \x01(\x0b\x32\x19.screener.v1.StageFailureH\x00\x42\t\n\x07outcome*T\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x11\n\rSTAGE_EXTRACT\x10\x01\x12\x0e\n\nSTAGE_RANK\x10\x02\x12\x11\n\rSTAGE_ANALYZE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'screener.v1.pipeline_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STAGE']._serialized_start=1065
-  _globals['_STAGE']._serialized_end=1149
+  _globals['_STAGE']._serialized_start=1105
+  _globals['_STAGE']._serialized_end=1189
   _globals['_WORKREF']._serialized_start=69
   _globals['_WORKREF']._serialized_end=163
-  _globals['_EXTRACTTASK']._serialized_start=165
-  _globals['_EXTRACTTASK']._serialized_end=274
-  _globals['_RANKTASK']._serialized_start=277
-  _globals['_RANKTASK']._serialized_end=451
-  _globals['_ANALYZETASK']._serialized_start=454
-  _globals['_ANALYZETASK']._serialized_end=619
-  _globals['_STAGESTARTED']._serialized_start=621
-  _globals['_STAGESTARTED']._serialized_end=651
-  _globals['_STAGEFAILURE']._serialized_start=653
-  _globals['_STAGEFAILURE']._serialized_end=700
-  _globals['_STAGEEVENT']._serialized_start=703
-  _globals['_STAGEEVENT']._serialized_end=1063
+  _globals['_EXTRACTTASK']._serialized_start=166
+  _globals['_EXTRACTTASK']._serialized_end=314
+  _globals['_RANKTASK']._serialized_start=317
+  _globals['_RANKTASK']._serialized_end=491
+  _globals['_ANALYZETASK']._serialized_start=494
+  _globals['_ANALYZETASK']._serialized_end=659
+  _globals['_STAGESTARTED']._serialized_start=661
+  _globals['_STAGESTARTED']._serialized_end=691
+  _globals['_STAGEFAILURE']._serialized_start=693
+  _globals['_STAGEFAILURE']._serialized_end=740
+  _globals['_STAGEEVENT']._serialized_start=743
+  _globals['_STAGEEVENT']._serialized_end=1103
 # @@protoc_insertion_point(module_scope)

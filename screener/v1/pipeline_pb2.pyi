@@ -83,11 +83,18 @@ class ExtractTask(_message.Message):
     FILE_SHA256_FIELD_NUMBER: _builtins.int
     FILENAME_FIELD_NUMBER: _builtins.int
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
     file_sha256: _builtins.str
     filename: _builtins.str
     content_type: _builtins.str
     @_builtins.property
     def ref(self) -> Global___WorkRef: ...
+    @_builtins.property
+    def as_of(self) -> _resume_pb2.YearMonth:
+        """The month the resume was received: what "Present" in its dates means, so a later run of the
+        same file reads the same years of experience.
+        """
+
     def __init__(
         self,
         *,
@@ -95,10 +102,11 @@ class ExtractTask(_message.Message):
         file_sha256: _builtins.str = ...,
         filename: _builtins.str = ...,
         content_type: _builtins.str = ...,
+        as_of: _resume_pb2.YearMonth | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "file_sha256", b"file_sha256", "filename", b"filename", "ref", b"ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "content_type", b"content_type", "file_sha256", b"file_sha256", "filename", b"filename", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass, field
+from datetime import date
 
 import pymupdf
 
@@ -156,7 +157,10 @@ LAYOUTS = [
     "spanish",
     "photo_png",
 ]
-TODAY = (2026, 11)
+# The date generated resumes are written on: "Present" in them means this month, and their ground
+# truth (total years) is counted up to it. Extraction given the same date reads the same years,
+# whatever the real clock says.
+AS_OF = date(2026, 11, 1)
 
 
 @dataclass
@@ -184,17 +188,19 @@ class Person:
     school: str
     grad_year: int
     hidden_skills: list[str] = field(default_factory=list)
+    as_of: date = AS_OF
 
     @property
     def total_years(self) -> float:
         months: set[int] = set()
         for job in self.jobs:
-            end = job.end or TODAY
+            end = job.end or (self.as_of.year, self.as_of.month)
             months.update(range(job.start[0] * 12 + job.start[1] - 1, end[0] * 12 + end[1]))
         return round(len(months) / 12.0, 1)
 
 
-def make_person(rng: random.Random) -> Person:
+def make_person(rng: random.Random, as_of: date = AS_OF) -> Person:
+    """A person with a career that ends (or goes on) at as_of; every date is relative to it."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
     field_name = rng.choice(sorted(ROLES))
     titles, skills = ROLES[field_name]
@@ -203,7 +209,9 @@ def make_person(rng: random.Random) -> Person:
         [f"+1 {area} {exchange} {line}", f"({area}) {exchange}-{line}", f"{area}.{exchange}.{line}"]
     )
     jobs: list[Job] = []
-    year, month = 2026, rng.randint(1, 10)
+    # The last job ended one to ten months before as_of (the current one goes on).
+    last_end = as_of.year * 12 + as_of.month - 12 + rng.randint(1, 10)
+    year, month = last_end // 12, last_end % 12 + 1
     current = rng.random() < 0.6
     for index in range(rng.randint(2, 4)):
         length = rng.randint(10, 40)
@@ -238,6 +246,7 @@ def make_person(rng: random.Random) -> Person:
         degree=rng.choice(DEGREES),
         school=rng.choice(SCHOOLS),
         grad_year=grad,
+        as_of=as_of,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import resource
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
 from screener.v1 import resume_pb2
 from services.common.errors import ScreeningError
@@ -53,11 +54,19 @@ def options_dict(options: ReaderOptions) -> dict:
 
 
 def parse_document(
-    reader: DocumentReader, taxonomy: SkillTaxonomy, content: bytes, filename: str = ""
+    reader: DocumentReader,
+    taxonomy: SkillTaxonomy,
+    content: bytes,
+    filename: str = "",
+    *,
+    as_of: date | None = None,
 ) -> resume_pb2.ParsedResume:
-    """File bytes to a graded ParsedResume (raises ScreeningError for files that cannot be screened)."""
+    """File bytes to a graded ParsedResume (raises ScreeningError for files that cannot be screened).
+
+    as_of is the date "Present" in the resume stands for: the day it was received; today when not given.
+    """
     document = reader.read(content, filename)
-    parsed = structure_resume(document.text, taxonomy)
+    parsed = structure_resume(document.text, taxonomy, as_of or date.today())
     parsed.stats.CopyFrom(
         resume_pb2.ExtractionStats(
             page_count=len(document.pages),
@@ -79,11 +88,11 @@ def parse_document(
     return parsed
 
 
-def extract_file(content: bytes, filename: str) -> tuple[str, bytes | str, str]:
+def extract_file(content: bytes, filename: str, as_of: date | None) -> tuple[str, bytes | str, str]:
     """Runs in a pool process: ("ok", serialized ParsedResume, "") or ("error", code, message)."""
     assert _reader is not None and _taxonomy is not None, "init_worker was not run"
     try:
-        parsed = parse_document(_reader, _taxonomy, content, filename)
+        parsed = parse_document(_reader, _taxonomy, content, filename, as_of=as_of)
     except ScreeningError as exc:
         return "error", exc.code, exc.message
     except MemoryError:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import date
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -49,13 +50,20 @@ class ExtractionService:
         self.pool.stop()
         self.pool.join(timeout=10)
 
-    async def extract(self, content: bytes, filename: str = "") -> resume_pb2.ParsedResume:
-        """Extract one resume; BadFile (with a specific code) or NoText for a file that cannot be read."""
+    async def extract(
+        self, content: bytes, filename: str = "", *, as_of: date | None = None
+    ) -> resume_pb2.ParsedResume:
+        """Extract one resume; BadFile (with a specific code) or NoText for a file that cannot be read.
+
+        as_of is the date "Present" in the resume stands for (the day it was received; today if None).
+        """
         if not content:
             raise BadFile("the file is empty")
         if len(content) > self.max_file_bytes:
             raise BadFile(f"the file is larger than {self.max_file_bytes:,} bytes", code="too_large")
-        future = self.pool.schedule(extract_file, args=(content, filename), timeout=self.timeout_seconds)
+        future = self.pool.schedule(
+            extract_file, args=(content, filename, as_of), timeout=self.timeout_seconds
+        )
         try:
             status, payload, message = await asyncio.wrap_future(future)
         except FutureTimeout as exc:

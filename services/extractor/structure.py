@@ -219,12 +219,11 @@ def split_sections(text: str) -> tuple[list[str], list[Section]]:
     return header, sections
 
 
-def _to_year_month(text: str, *, is_end: bool = False) -> tuple[resume_pb2.YearMonth, bool]:
-    """Parse one side of a date range; returns (value, is_current)."""
+def _to_year_month(text: str, as_of: date) -> tuple[resume_pb2.YearMonth, bool]:
+    """Parse one side of a date range; returns (value, is_current). "Present" is the month of as_of."""
     lowered = text.lower().strip()
     if lowered in {"present", "current", "now", "today", "date", "actualidad", "presente", "actual", "hoy"}:
-        today = date.today()
-        return resume_pb2.YearMonth(year=today.year, month=today.month), True
+        return resume_pb2.YearMonth(year=as_of.year, month=as_of.month), True
     year_match = re.search(r"\d{4}", lowered)
     year = int(year_match.group()) if year_match else 0
     month = 0
@@ -470,11 +469,12 @@ def _head_parts(head_lines: list[str]) -> list[str]:
     return merged
 
 
-def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
+def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.ExperienceEntry]:
     """Split an experience section into entries, each anchored on its date range.
 
     Two styles are recognized: title lines just above (or on) the date line, and a date line
-    standing alone before its title line (dates in a margin column).
+    standing alone before its title line (dates in a margin column). A current role ("Present")
+    ends in the month of as_of.
     """
     lines = _join_split_ranges(lines)
     anchors = [i for i, line in enumerate(lines) if DATE_RANGE_RE.search(line)]
@@ -537,8 +537,8 @@ def parse_experience(lines: list[str]) -> list[resume_pb2.ExperienceEntry]:
                 while k > body_start and next_anchor - k < 2 and _title_like(lines[k - 1]):
                     k -= 1
                 body_end = k
-        start, _ = _to_year_month(match.group("start"))
-        end, current = _to_year_month(match.group("end"), is_end=True)
+        start, _ = _to_year_month(match.group("start"), as_of)
+        end, current = _to_year_month(match.group("end"), as_of)
         if start.year and end.year and (start.year, start.month or 1) > (end.year, end.month or 12):
             # A range written backwards is read forwards; a current role starting later ends at its start.
             start, end = (start, start) if current else (end, start)
@@ -654,8 +654,8 @@ def heading_language(sections: list[Section]) -> str:
     return "es" if spanish > len(sections) / 2 else "en"
 
 
-def structure_resume(text: str, taxonomy: SkillTaxonomy) -> resume_pb2.ParsedResume:
-    """Build the ParsedResume for a resume's clean text."""
+def structure_resume(text: str, taxonomy: SkillTaxonomy, as_of: date) -> resume_pb2.ParsedResume:
+    """Build the ParsedResume for a resume's clean text; as_of is the date "Present" stands for."""
     header, sections = split_sections(text)
     parsed = resume_pb2.ParsedResume(full_text=text, language=heading_language(sections))
     parsed.contact.CopyFrom(extract_contact(header, text))
@@ -677,7 +677,7 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy) -> resume_pb2.ParsedRes
     if headline_candidates:
         parsed.headline = headline_candidates[0]
     parsed.summary = " ".join(by_name.get("summary", []))[:2000]
-    parsed.experience.extend(parse_experience(by_name.get("experience", [])))
+    parsed.experience.extend(parse_experience(by_name.get("experience", []), as_of))
     parsed.education.extend(parse_education(by_name.get("education", [])))
     parsed.projects.extend(parse_projects(by_name.get("projects", []), taxonomy))
     parsed.skills.extend(extract_skills(sections, text, taxonomy))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date
 
 import grpc
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
-from screener.v1 import extractor_pb2, extractor_pb2_grpc, pipeline_pb2
+from screener.v1 import extractor_pb2, extractor_pb2_grpc, pipeline_pb2, resume_pb2
 from services.common import nats as screener_nats
 from services.common.errors import InvalidInput, NotFound, ScreeningError
 from services.common.metrics import PAGES, PHASE_SECONDS, RESUMES_EXTRACTED
@@ -33,6 +34,15 @@ async def fetch_file(store: ObjectStore, sha256: str) -> bytes:
     return bytes(result.data or b"")
 
 
+def as_of_date(value: resume_pb2.YearMonth) -> date | None:
+    """The month a resume was received, as a date; None when the caller did not say."""
+    if not value.year:
+        return None
+    if not 1 <= value.month <= 12:
+        raise InvalidInput("as_of needs a month from 1 to 12")
+    return date(value.year, value.month, 1)
+
+
 class ExtractorServicer(extractor_pb2_grpc.ExtractorServiceServicer):
     def __init__(self, service: ExtractionService, store: ObjectStore) -> None:
         self.service = service
@@ -51,7 +61,7 @@ class ExtractorServicer(extractor_pb2_grpc.ExtractorServiceServicer):
                 raise NotFound(str(exc)) from exc
         else:
             raise InvalidInput("give the file as content or file_sha256")
-        parsed = await self.service.extract(content, request.filename)
+        parsed = await self.service.extract(content, request.filename, as_of=as_of_date(request.as_of))
         return extractor_pb2.ExtractResponse(resume=parsed)
 
 
@@ -77,7 +87,7 @@ class ExtractStageHandler:
         )
         try:
             content = await fetch_file(self.store, task.file_sha256)
-            parsed = await self.service.extract(content, task.filename)
+            parsed = await self.service.extract(content, task.filename, as_of=as_of_date(task.as_of))
         except ScreeningError as exc:
             RESUMES_EXTRACTED.labels(exc.code).inc()
             # An expected outcome for this resume (bad file, no text): report it, do not retry.

@@ -233,6 +233,7 @@ class PipelineService:
             resume.final_score = resume.passed = None
             resume.ranking = None
             resume.updated_at = datetime.now(UTC)
+            received = resume.created_at or resume.updated_at
             task = pipeline_pb2.ExtractTask(
                 ref=pipeline_pb2.WorkRef(
                     resume_id=str(resume.id),
@@ -243,6 +244,8 @@ class PipelineService:
                 file_sha256=resume.sha256,
                 filename=resume.filename,
                 content_type=resume.content_type,
+                # "Present" in the resume means the month it was received, on every run of it.
+                as_of=resume_pb2.YearMonth(year=received.year, month=received.month),
             )
             tasks.append((task, f"{resume.run_id}:extract"))
         if completed_back or failed_back:

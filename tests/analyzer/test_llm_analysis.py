@@ -13,7 +13,7 @@ from services.analyzer.llm import CircuitBreaker, LlmClient
 from services.analyzer.service import AnalysisItem, AnalysisService
 from services.common.errors import ScreeningError
 from services.common.skills import load_taxonomy
-from services.demo.factory import make_person, resume_lines
+from services.demo.factory import AS_OF, make_person, resume_lines
 from services.extractor.structure import structure_resume
 from services.launcher import free_port
 from tests.fake_llm import FakeLlm
@@ -37,7 +37,9 @@ def server() -> Iterator[FakeLlm]:
 def _resumes(count: int, seed: int = 1) -> list[resume_pb2.ParsedResume]:
     rng = random.Random(seed)
     return [
-        structure_resume("\n".join(text for _, text in resume_lines(make_person(rng), rng)), load_taxonomy())
+        structure_resume(
+            "\n".join(text for _, text in resume_lines(make_person(rng), rng)), load_taxonomy(), AS_OF
+        )
         for _ in range(count)
     ]
 

@@ -80,6 +80,31 @@ def test_extract_structures_a_text_pdf(mesh: Mesh) -> None:
     assert parsed.stats.method == "text" and parsed.stats.ocr_pages == 0
 
 
+def test_present_in_a_resume_means_the_month_the_caller_names(mesh: Mesh) -> None:
+    sample = SAMPLE_RESUMES[0]
+    content = render_pdf(sample.lines)
+    reads = {
+        year: _extract(
+            mesh,
+            extractor_pb2.ExtractRequest(
+                filename=sample.filename, content=content, as_of=resume_pb2.YearMonth(year=year, month=6)
+            ),
+        )
+        for year in (2030, 2031)
+    }
+    for year, parsed in reads.items():
+        current = parsed.experience[0]
+        assert current.current and (current.end.year, current.end.month) == (year, 6)
+    assert reads[2031].experience[0].duration_months - reads[2030].experience[0].duration_months == 12
+    assert reads[2031].total_years_experience - reads[2030].total_years_experience == pytest.approx(1.0)
+    with pytest.raises(grpc.RpcError) as refused:
+        _extract(
+            mesh,
+            extractor_pb2.ExtractRequest(content=content, as_of=resume_pb2.YearMonth(year=2030, month=13)),
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 def test_extract_reads_an_image_only_pdf_by_ocr(mesh: Mesh) -> None:
     sample = next(s for s in SAMPLE_RESUMES if s.image_only)
     parsed = _extract(

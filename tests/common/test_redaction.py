@@ -6,7 +6,7 @@ import random
 
 from services.common.redaction import redact
 from services.common.skills import load_taxonomy
-from services.demo.factory import make_person, render
+from services.demo.factory import AS_OF, make_person, render
 from services.extractor.isolated import parse_document
 from services.extractor.reading import DocumentReader
 from services.extractor.structure import structure_resume
@@ -36,7 +36,7 @@ def test_birth_dates_gender_words_addresses_and_links_are_masked() -> None:
         "Jordan Avery\nDate of birth: 12/03/1990 | Gender: female\n42 Elm Street, Springfield\n"
         "github.com/javery | she/her\nSummary\nShe led a team of five analysts.\n"
     )
-    parsed = structure_resume(text, load_taxonomy())
+    parsed = structure_resume(text, load_taxonomy(), AS_OF)
     masked = redact(parsed)
     for secret in ("1990", "female", "Elm Street", "github.com", "She led", "Jordan"):
         assert secret not in masked.full_text, secret

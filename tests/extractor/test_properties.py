@@ -12,6 +12,7 @@ from services.common.errors import BadFile
 from services.common.files import safe_filename, sniff_kind
 from services.common.redaction import redact
 from services.common.skills import load_taxonomy
+from services.demo.factory import AS_OF
 from services.extractor.reading import clean_text
 from services.extractor.structure import merged_months, structure_resume
 
@@ -48,7 +49,7 @@ def resume_texts(draw: st.DrawFn) -> str:
 @PROPERTIES
 @given(resume_texts())
 def test_structuring_any_text_never_fails_and_keeps_its_invariants(text: str) -> None:
-    parsed = structure_resume(text, TAXONOMY)
+    parsed = structure_resume(text, TAXONOMY, AS_OF)
     assert parsed.total_years_experience >= 0
     for entry in parsed.experience:
         if entry.HasField("start") and entry.HasField("end") and entry.start.year and entry.end.year:
@@ -58,7 +59,7 @@ def test_structuring_any_text_never_fails_and_keeps_its_invariants(text: str) ->
             ) or entry.end.year == 0
     assert len({skill.name for skill in parsed.skills}) == len(parsed.skills)
     # The same text always gives the same structure.
-    assert structure_resume(text, TAXONOMY) == parsed
+    assert structure_resume(text, TAXONOMY, AS_OF) == parsed
 
 
 @PROPERTIES

@@ -10,7 +10,7 @@ import pytest
 
 from services.common.errors import BadFile, NoText
 from services.common.skills import load_taxonomy
-from services.demo.factory import make_person, one_column_pdf, render
+from services.demo.factory import AS_OF, make_person, one_column_pdf, render
 from services.extractor.isolated import parse_document
 from services.extractor.reading import DocumentReader, ReadLimits
 
@@ -21,7 +21,7 @@ def reader() -> DocumentReader:
 
 
 def _parse(reader: DocumentReader, content: bytes):  # type: ignore[no-untyped-def]
-    return parse_document(reader, load_taxonomy(), content)
+    return parse_document(reader, load_taxonomy(), content, as_of=AS_OF)
 
 
 def test_hidden_text_is_flagged_and_never_scored(reader: DocumentReader) -> None:

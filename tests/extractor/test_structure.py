@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
+
 from screener.v1 import resume_pb2
 from services.common.skills import load_taxonomy
+from services.demo.factory import AS_OF, make_person, resume_lines
 from services.extractor.reading import clean_text
 from services.extractor.structure import merged_months, split_sections, structure_resume
 
@@ -35,6 +39,7 @@ def test_letter_spaced_name_and_e164_phone() -> None:
         "J A N E   R O E\nData Analyst\n(312) 555-0188 · jane@example.org\nExperience\n"
         "Analyst, Acme Corp\nJan 2020 - Dec 2021\n• Built dashboards in Tableau\n",
         load_taxonomy(),
+        AS_OF,
     )
     assert parsed.contact.name == "Jane Roe"
     assert parsed.contact.phone == "+13125550188"
@@ -42,3 +47,22 @@ def test_letter_spaced_name_and_e164_phone() -> None:
     assert parsed.experience[0].duration_months == 24
     assert parsed.total_years_experience == 2.0
     assert "Tableau" in {s.name for s in parsed.skills}
+
+
+def test_present_is_the_reference_month_and_generated_truth_follows_it() -> None:
+    text = "Experience\nAnalyst, Acme Corp\nMar 2024 - Present\n• Built dashboards\n"
+    now = structure_resume(text, load_taxonomy(), date(2026, 11, 1))
+    later = structure_resume(text, load_taxonomy(), date(2027, 11, 15))
+    assert (now.experience[0].end.year, now.experience[0].end.month) == (2026, 11)
+    assert (later.experience[0].end.year, later.experience[0].end.month) == (2027, 11)
+    assert (now.experience[0].duration_months, later.experience[0].duration_months) == (33, 45)
+    # A generator given another date writes resumes whose truth the extractor reads on that date.
+    for as_of in (date(2027, 12, 1), date(2031, 1, 1)):
+        rng = random.Random(4)
+        people = [make_person(rng, as_of) for _ in range(12)]
+        assert any(job.end is None for person in people for job in person.jobs)
+        for person in people:
+            parsed = structure_resume(
+                "\n".join(line for _, line in resume_lines(person, rng)), load_taxonomy(), as_of
+            )
+            assert parsed.total_years_experience == person.total_years, person
