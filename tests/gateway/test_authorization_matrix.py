@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import grpc
 import httpx
 import jwt
+from starlette.routing import BaseRoute
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
+from services.gateway.api import create_app
 from services.gateway.settings import DEFAULT_JWT_SECRET
 from services.launcher import Mesh
 from tests.conftest import Account
@@ -24,8 +27,10 @@ def _forged(token: str) -> dict[str, str]:
     expired = {**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)}
     head, body, signature = token.split(".")
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    fresh = {**claims, "iat": now, "exp": now + timedelta(minutes=5)}
     return {
         "anonymous": "",
+        "valid": jwt.encode(fresh, DEFAULT_JWT_SECRET, algorithm="HS256"),
         "expired": jwt.encode(expired, DEFAULT_JWT_SECRET, algorithm="HS256"),
         "tampered": f"{head}.{body}.{flipped}",
     }
@@ -49,6 +54,66 @@ def _request(
     return client.request(method.upper(), url, headers=headers, **kwargs)
 
 
+# Routes anyone may call. Every other route must be secured: documented as such in the OpenAPI
+# document and refusing every caller without a valid credential. A route in neither fails the test.
+PUBLIC = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+    ("get", "/docs"),
+    ("get", "/docs/oauth2-redirect"),
+    ("get", "/redoc"),
+    ("post", "/api/auth/signup"),
+    ("post", "/api/auth/verify"),
+    ("post", "/api/auth/resend"),
+    ("post", "/api/auth/password/forgot"),
+    ("post", "/api/auth/password/reset"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/refresh"),  # the refresh token in the body is the credential
+    ("post", "/api/auth/logout"),  # the same: it revokes the refresh token it is given
+    ("post", "/create_task"),
+}
+# Secured by the token /create_task hands out instead of an account's credentials.
+TASK_TOKEN = {("post", "/upload_files"), ("post", "/process_task"), ("get", "/task_status")}
+
+
+def _routes() -> set[tuple[str, str]]:
+    """Every route the gateway's application serves, read from its route table, not its documentation."""
+    app = create_app(None)  # type: ignore[arg-type]  # routes only read the context when called
+    return {
+        (method.lower(), route.path)
+        for route in app.routes
+        if isinstance(route, BaseRoute) and hasattr(route, "methods")
+        for method in route.methods  # type: ignore[attr-defined]
+        if method != "HEAD"
+    }
+
+
+def test_every_route_is_public_by_name_or_secured_and_documented_so(mesh: Mesh) -> None:
+    routes = _routes()
+    assert routes >= PUBLIC and routes >= TASK_TOKEN, (PUBLIC | TASK_TOKEN) - routes  # no stale names
+    spec = httpx.get(f"{mesh.http_url}/openapi.json").json()
+    documented = {
+        (method, path): operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    # Nothing served is left out of the document (a hidden route would leave the contract unseen).
+    assert routes - set(documented) <= {r for r in PUBLIC if r[1] in {"/openapi.json", "/docs", "/redoc"}} | {
+        ("get", "/docs/oauth2-redirect")
+    }
+    for route in sorted(routes - PUBLIC):
+        assert documented[route].get("security"), f"{route} is neither public by name nor secured"
+    for route in sorted(PUBLIC & set(documented)):
+        assert not documented[route].get("security"), f"{route} is listed as public but documented as secured"
+    # The served app answers anonymous callers the same way: refused everywhere but the public routes.
+    with httpx.Client(base_url=mesh.http_url, timeout=60) as client:
+        for method, path in sorted(routes - PUBLIC):
+            url = re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), path)
+            answer = client.request(method.upper(), url)
+            assert answer.status_code == 401, (method, path, answer.status_code)
+
+
 def test_every_secured_route_refuses_strangers_forgers_and_task_tokens(
     mesh: Mesh, account: Account, other_account: Account
 ) -> None:
@@ -62,30 +127,29 @@ def test_every_secured_route_refuses_strangers_forgers_and_task_tokens(
     key_id = owner.post("/api/keys", json={"name": "owner-key"}).json()["id"]
     ids = {"job_id": job["id"], "resume_id": resume_id, "batch_id": batch["id"], "key_id": key_id}
     task_token = httpx.post(f"{mesh.http_url}/create_task").json()["token"]
-    callers = {**_forged(owner.headers["Authorization"].split()[1]), "task token": task_token}
+    access = owner.headers["Authorization"].split()[1]
+    forged = _forged(access)
+    callers = {**forged, "task token": task_token}
     stranger = other_account.client.headers["Authorization"].split()[1]
 
-    spec = httpx.get(f"{mesh.http_url}/openapi.json").json()
-    checked = 0
     with httpx.Client(base_url=mesh.http_url, timeout=60) as client:
-        for path, item in spec["paths"].items():
-            for method, operation in item.items():
-                if not operation.get("security") or path in {
-                    "/upload_files",
-                    "/process_task",
-                    "/task_status",
-                }:
-                    continue
-                for caller, token in callers.items():
-                    answer = _request(client, method, path, token or None, ids)
-                    assert answer.status_code == 401, (caller, method, path, answer.status_code)
-                    assert answer.json()["error"]["code"] in {"unauthorized", "token_reused"}
-                if "{" in path or path == "/api/batches":
-                    # Another recruiter learns nothing: the owner's things do not exist for them.
-                    answer = _request(client, method, path, stranger, ids)
-                    assert answer.status_code == 404, (method, path, answer.status_code, answer.text)
-                checked += 1
-    assert checked >= 18
+        # Positive controls: the owner's own token and one signed with the configured secret that has
+        # not expired are accepted, so the forgeries below are refused for what was changed in them.
+        for token in (access, forged["valid"]):
+            assert _request(client, "get", "/api/jobs/{job_id}", token, ids).status_code == 200
+        del callers["valid"]
+        checked = 0
+        for method, path in sorted(_routes() - PUBLIC - TASK_TOKEN):
+            for caller, token in callers.items():
+                answer = _request(client, method, path, token or None, ids)
+                assert answer.status_code == 401, (caller, method, path, answer.status_code)
+                assert answer.json()["error"]["code"] in {"unauthorized", "token_reused"}
+            if "{" in path or path == "/api/batches":
+                # Another recruiter learns nothing: the owner's things do not exist for them.
+                answer = _request(client, method, path, stranger, ids)
+                assert answer.status_code == 404, (method, path, answer.status_code, answer.text)
+            checked += 1
+    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 18
 
     # Nothing the refused callers tried changed anything.
     assert owner.get(f"/api/jobs/{job['id']}").json()["title"] == SAMPLE_JOB["title"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,54 +32,77 @@ def total(samples: dict, name: str, **labels: str) -> float:
     )
 
 
+def _grew(before: dict, after: dict, name: str, **labels: str) -> float:
+    """How much a counter grew between two scrapes of the same service."""
+    return total(after, name, **labels) - total(before, name, **labels)
+
+
 def test_every_service_counts_its_work_and_the_gateway_its_requests_and_queues(
     mesh: Mesh, account: Account
 ) -> None:
     client = account.client
     job = create_job(client)
-    files = [(s.filename, render_pdf(s.lines)) for s in SAMPLE_RESUMES if not s.image_only][:2]
+    # A line of its own makes each resume's text new to the ranker, so its passages are computed here.
+    run = uuid.uuid4().hex
+    files = [
+        (s.filename, render_pdf([*s.lines, f"Observed run {run}"]))
+        for s in SAMPLE_RESUMES
+        if not s.image_only
+    ][:2]
     upload(client, job["id"], files)
+    # Earlier tests used the same mesh: only what this test's own batch adds is counted.
+    services = ("gateway-0", "extractor-0", "ranker-0")
+    before = {name: scrape(mesh, name) for name in services}
     batch = client.post("/api/batches", json={"job_id": job["id"]}).json()
     wait_for_batch(client, batch["id"])
     answer = client.get(f"/api/jobs/{job['id']}/resumes", headers={"X-Request-ID": "req-observed-1"})
     assert answer.headers["X-Request-ID"] == "req-observed-1"
+    after = {name: scrape(mesh, name) for name in services}
 
-    gateway = scrape(mesh, "gateway-0")
+    def grew(service: str, name: str, **labels: str) -> float:
+        return _grew(before[service], after[service], name, **labels)
+
+    gateway = "gateway-0"
     assert (
-        total(gateway, "screener_http_requests_total", route="/api/jobs/{job_id}/resumes", status="200") >= 1
+        grew(gateway, "screener_http_requests_total", route="/api/jobs/{job_id}/resumes", status="200") == 1
     )
-    assert total(gateway, "screener_http_requests_total", route="/api/batches", status="202") >= 1
-    assert total(gateway, "screener_http_request_seconds_count", route="/api/jobs") >= 1
-    assert total(gateway, "screener_resumes_finished_total", state="completed") >= 2
-    assert total(gateway, "screener_messages_total", consumer="gateway", outcome="acked") >= 6
+    assert grew(gateway, "screener_http_requests_total", route="/api/batches", status="202") == 1
+    assert grew(gateway, "screener_http_request_seconds_count", route="/api/batches") == 1
+    assert grew(gateway, "screener_resumes_finished_total", state="completed") == 2
+    # Each resume's three stage events (extraction started, extracted, ranked) reach the gateway once.
+    assert grew(gateway, "screener_messages_total", consumer="gateway", outcome="acked") == 2 * 3
 
-    extractor = scrape(mesh, "extractor-0")
-    assert total(extractor, "screener_resumes_extracted_total", outcome="ok") >= 2
-    assert total(extractor, "screener_pages_total", method="text") >= 2
-    assert total(extractor, "screener_stage_seconds_count", consumer="extractor") >= 2
-    assert total(extractor, "screener_queue_wait_seconds_count", consumer="extractor") >= 2
+    extractor = "extractor-0"
+    assert grew(extractor, "screener_resumes_extracted_total", outcome="ok") == 2
+    assert grew(extractor, "screener_pages_total", method="text") >= 2
+    assert grew(extractor, "screener_stage_seconds_count", consumer="extractor") == 2
+    assert grew(extractor, "screener_queue_wait_seconds_count", consumer="extractor") == 2
+
+    ranker = "ranker-0"
+    assert grew(ranker, "screener_embeddings_total", source="computed") >= 2
+    assert grew(ranker, "screener_messages_total", consumer="ranker", outcome="acked") == 2
+    # Time per phase: each ranked resume observes its share of the embedding pass and of scoring.
+    assert grew(ranker, "screener_phase_seconds_count", phase="embed") >= 2
+    assert grew(ranker, "screener_phase_seconds_count", phase="score") >= 2
+    assert grew(ranker, "screener_phase_seconds_sum", phase="embed") > 0
+
     # The gateway's readiness checks reach the extractor's gRPC health service.
-    assert total(extractor, "screener_grpc_requests_total", method="Check", code="OK") >= 1
-
-    ranker = scrape(mesh, "ranker-0")
-    assert total(ranker, "screener_embeddings_total", source="computed") >= 2
-    assert total(ranker, "screener_messages_total", consumer="ranker", outcome="acked") >= 2
-    # Time per phase: each ranked resume (from the queue or a Rank call) observes its share of the
-    # embedding pass and of scoring.
-    ranked = total(ranker, "screener_messages_total", consumer="ranker", outcome="acked")
-    assert total(ranker, "screener_phase_seconds_count", phase="embed") >= ranked
-    assert total(ranker, "screener_phase_seconds_count", phase="score") >= ranked
-    assert total(ranker, "screener_phase_seconds_sum", phase="embed") > 0
+    readiness_before = total(after[extractor], "screener_grpc_requests_total", method="Check", code="OK")
+    assert httpx.get(f"{mesh.http_url}/readyz", timeout=30).status_code == 200
+    readiness_after = total(
+        scrape(mesh, extractor), "screener_grpc_requests_total", method="Check", code="OK"
+    )
+    assert readiness_after > readiness_before
 
     # Queue depth is sampled by the gateway: once the batch is done every consumer is drained.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        gateway = scrape(mesh, "gateway-0")
-        if ("screener_queue_pending", (("consumer", "extractor"),)) in gateway:
+        sampled = scrape(mesh, gateway)
+        if ("screener_queue_pending", (("consumer", "extractor"),)) in sampled:
             break
         time.sleep(1)
-    assert gateway[("screener_queue_pending", (("consumer", "extractor"),))] == 0
-    assert ("screener_dead_letters", ()) in gateway
+    assert sampled[("screener_queue_pending", (("consumer", "extractor"),))] == 0
+    assert ("screener_dead_letters", ()) in sampled
 
 
 def test_one_trace_follows_a_resume_from_the_api_through_nats_to_every_stage(
