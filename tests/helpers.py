@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.demo.samples import SAMPLE_JOB
+from services.launcher import Mesh
 
 
 def create_job(client: httpx.Client, **overrides: object) -> dict:
@@ -30,3 +32,22 @@ def wait_for_batch(client: httpx.Client, batch_id: str, timeout: float = 240.0) 
             return dict(batch)
         time.sleep(0.3)
     raise AssertionError(f"batch {batch_id} not done after {timeout}s: {batch}")
+
+
+def scrape(mesh: Mesh, name: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample a service's /metrics shows, keyed by name and sorted labels."""
+    text = httpx.get(mesh.metrics_url(name), timeout=10).text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def total(samples: dict, name: str, **labels: str) -> float:
+    """The sum of a metric's samples whose labels include the given ones."""
+    return sum(
+        value
+        for (sample, sample_labels), value in samples.items()
+        if sample == name and all(dict(sample_labels).get(k) == v for k, v in labels.items())
+    )

@@ -63,6 +63,11 @@ def test_hostile_files_fail_alone_with_reasons_and_no_worker_dies(
         detail = client.get(f"/api/resumes/{by_case[name]['id']}").json()
         assert detail["status"] == "completed" and detail["final_score"] is not None, name
     assert client.get(f"/api/resumes/{renamed['id']}").json()["status"] == "completed"
+    # A PDF cut off after a third is repaired and read as far as it goes: screened, with a grade that
+    # tells the recruiter how little was there.
+    truncated = client.get(f"/api/resumes/{by_case['truncated pdf']['id']}").json()
+    assert truncated["status"] == "completed" and truncated["final_score"] is not None, truncated["status"]
+    assert truncated["quality"]["grade"] == "degraded" and "short_text" in truncated["quality"]["issues"]
 
     # No process died along the way: nothing was restarted and everything still runs.
     assert {p.name: p.restarts for p in fault_mesh.services} == restarts

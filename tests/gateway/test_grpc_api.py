@@ -98,10 +98,10 @@ def test_health_and_reflection_name_the_screening_service(mesh: Mesh) -> None:
             stream = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
                 iter([reflection_pb2.ServerReflectionRequest(list_services="")])
             )
-            async for response in stream:
-                names = {s.name for s in response.list_services_response.service}
-                assert {"screener.v1.ScreeningService", "grpc.health.v1.Health"} <= names
-                break
+            responses = [response async for response in stream]
+            assert len(responses) == 1, responses
+            names = {s.name for s in responses[0].list_services_response.service}
+            assert {"screener.v1.ScreeningService", "grpc.health.v1.Health"} <= names
 
     _run(calls())
 

@@ -67,6 +67,25 @@ async def _insert(conn: asyncpg.Connection, table: str, **values: object) -> Non
     )
 
 
+async def _schema(dsn: str) -> dict[str, list[tuple]]:
+    """The public schema as Postgres describes it: columns, indexes, constraints, sequences, extensions."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        queries = {
+            "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default,"
+            " character_maximum_length FROM information_schema.columns WHERE table_schema = 'public'",
+            "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+            "constraints": "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+            " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public'",
+            "sequences": "SELECT sequence_name, data_type FROM information_schema.sequences"
+            " WHERE sequence_schema = 'public'",
+            "extensions": "SELECT extname FROM pg_extension",
+        }
+        return {name: sorted(tuple(row) for row in await conn.fetch(sql)) for name, sql in queries.items()}
+    finally:
+        await conn.close()
+
+
 def test_migrations_round_trip_and_the_skill_search_column_is_filled_from_existing_parses(mesh: Mesh) -> None:
     server = mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     name = f"migrations_{uuid.uuid4().hex[:8]}"
@@ -121,8 +140,15 @@ def test_migrations_round_trip_and_the_skill_search_column_is_filled_from_existi
         asyncio.run(seed())
         _alembic(url, ("upgrade", "head"))
         assert asyncio.run(skill_names()) == {"r0.pdf": "Python | Kubernetes", "r1.pdf": None, "r2.pdf": None}
-        # Every migration's downgrade works, and upgrading again gives the same schema.
-        _alembic(url, ("downgrade", "base"), ("upgrade", "head"))
+        upgraded = asyncio.run(_schema(raw))
+        assert ("resumes", "skill_names") in {(c[0], c[1]) for c in upgraded["columns"]}
+        # Every migration's downgrade works and leaves nothing of ours behind; upgrading again gives the
+        # same schema, column for column, index for index and constraint for constraint.
+        _alembic(url, ("downgrade", "base"))
+        emptied = asyncio.run(_schema(raw))
+        assert {c[0] for c in emptied["columns"]} <= {"alembic_version"}, emptied["columns"]
+        _alembic(url, ("upgrade", "head"))
+        assert asyncio.run(_schema(raw)) == upgraded
         assert asyncio.run(skill_names()) == {}
     finally:
         asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))

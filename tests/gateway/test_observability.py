@@ -6,30 +6,12 @@ import time
 import uuid
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 from tests.conftest import Account
-from tests.helpers import create_job, upload, wait_for_batch
+from tests.helpers import create_job, scrape, total, upload, wait_for_batch
 from tests.otlp_collector import OtlpCollector, ReceivedSpan
-
-
-def scrape(mesh: Mesh, name: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = httpx.get(mesh.metrics_url(name), timeout=10).text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def total(samples: dict, name: str, **labels: str) -> float:
-    return sum(
-        value
-        for (sample, sample_labels), value in samples.items()
-        if sample == name and all(dict(sample_labels).get(k) == v for k, v in labels.items())
-    )
 
 
 def _grew(before: dict, after: dict, name: str, **labels: str) -> float:

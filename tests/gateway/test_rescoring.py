@@ -10,12 +10,21 @@ from screener.v1 import ranker_pb2, ranker_pb2_grpc
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 from tests.conftest import Account
-from tests.helpers import create_job, upload, wait_for_batch
+from tests.helpers import create_job, scrape, total, upload, wait_for_batch
 
 
 def _ranker_stats(mesh: Mesh) -> ranker_pb2.StatsResponse:
     with grpc.insecure_channel(mesh.grpc_address("ranker")) as channel:
         return ranker_pb2_grpc.RankerServiceStub(channel).GetStats(ranker_pb2.StatsRequest(), timeout=10)
+
+
+def _extractor_work(mesh: Mesh) -> tuple[float, float]:
+    """Files the extractor has extracted (any outcome) and extract tasks it has taken from the queue."""
+    samples = scrape(mesh, "extractor-0")
+    return (
+        total(samples, "screener_resumes_extracted_total"),
+        total(samples, "screener_stage_seconds_count", consumer="extractor"),
+    )
 
 
 def _restart_ranker(mesh: Mesh) -> None:
@@ -40,6 +49,11 @@ def test_patch_rescores_every_resume_from_stored_embeddings(mesh: Mesh, account:
     before = {r["filename"]: r for r in client.get(f"/api/jobs/{job['id']}/resumes").json()["items"]}
     assert before["carmen_velez.pdf"]["passed"] is False
 
+    first_extract = {
+        r["id"]: client.get(f"/api/resumes/{r['id']}").json()["stage_seconds"]["extract"]
+        for r in before.values()
+    }
+    extracted_before = _extractor_work(mesh)
     # A restarted ranker has an empty cache: anything of a resume it embedded now would show in its stats.
     _restart_ranker(mesh)
     assert _ranker_stats(mesh).embeddings_computed == 0
@@ -65,9 +79,13 @@ def test_patch_rescores_every_resume_from_stored_embeddings(mesh: Mesh, account:
     assert after["carmen_velez.pdf"]["final_score"] != before["carmen_velez.pdf"]["final_score"]
     detail = client.get(f"/api/resumes/{after['carmen_velez.pdf']['id']}").json()
     assert detail["ranking"]["weights"]["skills"] == 0.5
-    assert (
-        detail["stage_seconds"]["extract"] > 0
-    )  # extraction was not repeated: its timing is the original one
+    # Extraction was not repeated: the extractor did no work, and each resume keeps its first timing.
+    assert _extractor_work(mesh) == extracted_before
+    for row in after.values():
+        assert (
+            client.get(f"/api/resumes/{row['id']}").json()["stage_seconds"]["extract"]
+            == first_extract[row["id"]]
+        )
 
     stats = _ranker_stats(mesh)
     assert stats.embeddings_reused > 0
