@@ -8,18 +8,25 @@ share of image-only resumes.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    import matplotlib
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("out", type=Path, help="the PNG to draw")
+    parser.add_argument("results", type=Path, nargs="+", help="JSON files written by bench.mesh_bench")
+    args = parser.parse_args(argv)
+    import matplotlib  # the `bench` extra
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out, paths = Path(argv[0]), [Path(p) for p in argv[1:]]
+    out, paths = args.out, args.results
     results = [json.loads(p.read_text()) for p in paths]
     groups = sorted({(r["resumes"], r["image_only"] > 0) for r in results})
     figure, (throughput, latency) = plt.subplots(1, 2, figsize=(10, 4))
