@@ -119,6 +119,12 @@ def test_one_trace_follows_a_resume_from_the_api_through_nats_to_every_stage(
         found = spans_of_the_resume()
     assert wanted <= set(found), sorted(found)
     # One trace from the request that started the batch through every stage: the context crossed NATS.
+    every = [
+        (s.service, s.name, s.trace_id, s.parent_span_id)
+        for s in collector.snapshot()
+        if ("screener.resume_id", resume_id) in s.attributes
+    ]
+    assert len({found[key].trace_id for key in wanted}) == 1, every
     (trace,) = {found[key].trace_id for key in wanted}
     spans = [s for s in collector.snapshot() if s.trace_id == trace]
     assert any(s.service == "screener-gateway" and s.name == "POST /api/batches" for s in spans)
