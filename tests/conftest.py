@@ -58,6 +58,7 @@ def mesh(
             "ANALYZER_BATCH_SIZE": "4",
             # Every test signs up from 127.0.0.1: per-client limits are raised, per-account ones stay.
             "RATE_LIMIT_SIGNUP_PER_CLIENT": "1000",
+            "RATE_LIMIT_VERIFY_PER_CLIENT": "1000",
             "RATE_LIMIT_LOGIN_PER_CLIENT": "1000",
             "RATE_LIMIT_UPLOAD_PER_CLIENT": "1000",
             "CODE_RESEND_COOLDOWN_SECONDS": "2",

@@ -234,6 +234,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             message="a verification code was sent to the email address",
         )
 
+    async def guess_limits(request: Request, email: str, what: str) -> None:
+        """Code guesses, verification and reset together: per client, and per account (the email is
+        canonical, so no spelling of it is a new key). Each code also dies after OTP_MAX_ATTEMPTS tries."""
+        await ctx.limiter.hit(f"code:client:{_client(request)}", ctx.limits.verify_per_client, 600, what)
+        await ctx.limiter.hit(f"verify:account:{email}", ctx.limits.verify_per_account, 600, what)
+
     async def committing_even_on_error(action: Callable[[Repository], Awaitable[T]]) -> T:
         # A wrong code must still count as an attempt and a reused refresh token must stay revoked,
         # so these calls commit what they wrote whether or not they succeed.
@@ -249,13 +255,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         tags=["auth"],
         responses=schemas.error_responses(400, 401, 422, 429),
     )
-    async def verify(body: schemas.VerifyRequest) -> schemas.TokenResponse:
-        await ctx.limiter.hit(
-            f"verify:account:{body.email.lower()}",
-            ctx.limits.verify_per_account,
-            600,
-            "verification attempts",
-        )
+    async def verify(body: schemas.VerifyRequest, request: Request) -> schemas.TokenResponse:
+        await guess_limits(request, body.email, "verification attempts")
         pair = await committing_even_on_error(lambda r: ctx.auth.verify(r, body.email, body.code))
         return schemas.TokenResponse(**pair.__dict__)
 
@@ -271,7 +272,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     ) -> schemas.Accepted:
         """A new verification code, one per cooldown; the answer never tells whether the account exists."""
         await ctx.limiter.hit(
-            f"resend:account:{body.email.lower()}", 1, ctx.limits.resend_cooldown_seconds, "code requests"
+            f"resend:account:{body.email}", 1, ctx.limits.resend_cooldown_seconds, "code requests"
         )
         mail = await ctx.auth.resend_code(r, body.email)
         if mail is not None:
@@ -289,7 +290,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         body: schemas.EmailRequest, r: Repo, background: BackgroundTasks
     ) -> schemas.Accepted:
         await ctx.limiter.hit(
-            f"forgot:account:{body.email.lower()}", 1, ctx.limits.resend_cooldown_seconds, "reset requests"
+            f"forgot:account:{body.email}", 1, ctx.limits.resend_cooldown_seconds, "reset requests"
         )
         mail = await ctx.auth.request_password_reset(r, body.email)
         if mail is not None:
@@ -302,10 +303,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         tags=["auth"],
         responses=schemas.error_responses(400, 401, 422, 429),
     )
-    async def reset_password(body: schemas.PasswordResetRequest) -> schemas.Accepted:
-        await ctx.limiter.hit(
-            f"verify:account:{body.email.lower()}", ctx.limits.verify_per_account, 600, "reset attempts"
-        )
+    async def reset_password(body: schemas.PasswordResetRequest, request: Request) -> schemas.Accepted:
+        await guess_limits(request, body.email, "reset attempts")
 
         async def reset(r: Repository) -> None:
             await ctx.auth.reset_password(r, body.email, body.code, body.new_password)
@@ -324,7 +323,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
             f"login:client:{_client(request)}", ctx.limits.login_per_client, 60, "sign-in attempts"
         )
         await ctx.limiter.hit(
-            f"login:account:{body.email.lower()}", ctx.limits.login_per_account, 60, "sign-in attempts"
+            f"login:account:{body.email}", ctx.limits.login_per_account, 60, "sign-in attempts"
         )
         pair = await ctx.auth.login(r, body.email, body.password)
         return schemas.TokenResponse(**pair.__dict__)

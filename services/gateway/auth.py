@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from services.gateway.mailer import Mailer, OutgoingMail
@@ -29,13 +28,6 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "bearer"
-
-
-def normalize_email(email: str) -> str:
-    try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"invalid email address: {exc}") from exc
 
 
 def check_password_strength(password: str) -> None:
@@ -55,6 +47,8 @@ def check_password_strength(password: str) -> None:
 
 
 class AuthService:
+    """Account operations. Every email it is given is already canonical (schemas.canonical_email)."""
+
     def __init__(self, settings: GatewaySettings, mailer: Mailer) -> None:
         self.settings = settings
         self.mailer = mailer
@@ -71,7 +65,6 @@ class AuthService:
     async def signup(
         self, repo: Repository, email: str, password: str, name: str
     ) -> tuple[User, OutgoingMail]:
-        email = normalize_email(email)
         if not name.strip():
             raise InvalidInput("a name is required")
         check_password_strength(password)
@@ -113,7 +106,7 @@ class AuthService:
 
     async def _consume_code(self, repo: Repository, email: str, purpose: str, code: str) -> User:
         """The account a valid, unexpired, unused code belongs to; each try counts, the code is single-use."""
-        user = await repo.user_by_email(normalize_email(email))
+        user = await repo.user_by_email(email)
         if user is None:
             raise Unauthorized("invalid or expired code")
         record = await repo.latest_code(user.id, purpose)
@@ -135,13 +128,13 @@ class AuthService:
 
     async def resend_code(self, repo: Repository, email: str) -> OutgoingMail | None:
         """A new verification code for an unverified account (nothing, silently, otherwise)."""
-        user = await repo.user_by_email(normalize_email(email))
+        user = await repo.user_by_email(email)
         if user is None or user.verified:
             return None
         return await self.new_code(repo, user, "verify")
 
     async def request_password_reset(self, repo: Repository, email: str) -> OutgoingMail | None:
-        user = await repo.user_by_email(normalize_email(email))
+        user = await repo.user_by_email(email)
         if user is None or not user.verified:
             return None
         mail = await self.new_code(repo, user, "reset")
@@ -159,7 +152,7 @@ class AuthService:
         await repo.revoke_all_tokens(user.id, datetime.now(UTC))
 
     async def login(self, repo: Repository, email: str, password: str) -> TokenPair:
-        user = await repo.user_by_email(normalize_email(email))
+        user = await repo.user_by_email(email)
         try:
             # Verify against a dummy hash for unknown emails so timing does not reveal accounts.
             self.hasher.verify(user.password_hash if user else self._dummy_hash, password)

@@ -6,9 +6,27 @@ import csv
 import io
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def canonical_email(value: str) -> str:
+    """The one spelling of an address every later step sees: trimmed, validated, normalized, lower case.
+
+    Applied by the request schemas, so rate-limit keys, look-ups and stored accounts cannot disagree
+    about who " Victim@Example.com\t" is.
+    """
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(f"invalid email address: {exc}") from exc
+
+
+Email = Annotated[
+    str, Field(max_length=320, examples=["recruiter@example.com"]), AfterValidator(canonical_email)
+]
 
 
 class ErrorDetail(BaseModel):
@@ -58,7 +76,7 @@ class Readiness(BaseModel):
 
 
 class SignupRequest(BaseModel):
-    email: str = Field(examples=["recruiter@example.com"])
+    email: Email
     password: str = Field(min_length=1, max_length=256)
     name: str = Field(min_length=1, max_length=200)
 
@@ -71,16 +89,16 @@ class SignupResponse(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    email: str
+    email: Email
     code: str = Field(min_length=4, max_length=12)
 
 
 class EmailRequest(BaseModel):
-    email: str
+    email: Email
 
 
 class PasswordResetRequest(BaseModel):
-    email: str
+    email: Email
     code: str = Field(min_length=4, max_length=12)
     new_password: str = Field(min_length=1, max_length=256)
 
@@ -90,7 +108,7 @@ class Accepted(BaseModel):
 
 
 class LoginRequest(BaseModel):
-    email: str
+    email: Email
     password: str = Field(max_length=256)
 
 

@@ -38,6 +38,7 @@ class GatewaySettings(ServiceSettings):
     login_per_client: int = Field(default=30, alias="RATE_LIMIT_LOGIN_PER_CLIENT")
     signup_per_client: int = Field(default=10, alias="RATE_LIMIT_SIGNUP_PER_CLIENT")
     verify_per_account: int = Field(default=10, alias="RATE_LIMIT_VERIFY_PER_ACCOUNT")
+    verify_per_client: int = Field(default=30, alias="RATE_LIMIT_VERIFY_PER_CLIENT")
     upload_per_account: int = Field(default=60, alias="RATE_LIMIT_UPLOAD_PER_ACCOUNT")
     upload_per_client: int = Field(default=120, alias="RATE_LIMIT_UPLOAD_PER_CLIENT")
     resend_cooldown_seconds: int = Field(default=60, alias="CODE_RESEND_COOLDOWN_SECONDS")

@@ -38,6 +38,7 @@ def fault_mesh(tmp_path_factory: pytest.TempPathFactory, mailbox: MailSink, llm:
             "OPENAI_API_KEY": "test-key",
             "ANALYZER_MODEL": "fake-model",
             "RATE_LIMIT_SIGNUP_PER_CLIENT": "1000",
+            "RATE_LIMIT_VERIFY_PER_CLIENT": "1000",
             "RATE_LIMIT_LOGIN_PER_CLIENT": "1000",
             "RATE_LIMIT_UPLOAD_PER_CLIENT": "1000",
             "MAX_QUEUED_WORK": str(MAX_QUEUED_WORK),
