@@ -220,7 +220,7 @@ def cmd_signup(args: argparse.Namespace) -> int:
     url = gateway_url(args, load_config())
     with Client(url, timeout=args.timeout) as client:
         account = client.signup(args.email, read_password(args), args.name)
-    out.print(f"account {account.email} created; {account.message}")
+    out.print(f"sign-up for {account.email} received: {account.message}")
     out.print(f"then: screener verify --email {account.email} --code <code>")
     return OK
 

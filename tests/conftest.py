@@ -87,7 +87,7 @@ def signup_and_verify(mesh: Mesh, mailbox: MailSink, name: str = "Test Recruiter
     email = f"recruiter-{uuid.uuid4().hex[:10]}@screener-tests.example.com"
     client = httpx.Client(base_url=mesh.http_url, timeout=60)
     response = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "name": name})
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     code = mailbox.code_for(email)
     response = client.post("/api/auth/verify", json={"email": email, "code": code})
     assert response.status_code == 200, response.text

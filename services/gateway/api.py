@@ -28,6 +28,7 @@ from services.common.errors import (
     InvalidInput,
     NotFound,
     ScreeningError,
+    TooManyRequests,
     Unauthorized,
 )
 from services.common.logging import bind_log_context, reset_log_context
@@ -213,25 +214,34 @@ def create_app(ctx: ApiContext) -> FastAPI:
     # auth
     @app.post(
         "/api/auth/signup",
-        status_code=201,
+        status_code=202,
         response_model=schemas.SignupResponse,
         tags=["auth"],
-        responses=schemas.error_responses(400, 409, 422, 429),
+        responses=schemas.error_responses(400, 422, 429),
     )
     async def signup(
         body: schemas.SignupRequest, r: Repo, background: BackgroundTasks, request: Request
     ) -> schemas.SignupResponse:
+        """Ask for an account. The answer is the same whether or not the address already has one: a new
+        account gets its code by mail, an existing one is never changed and its owner is mailed instead."""
         await ctx.limiter.hit(
             f"signup:client:{_client(request)}", ctx.limits.signup_per_client, 60, "sign-ups"
         )
-        user, mail = await ctx.auth.signup(r, body.email, body.password, body.name)
-        # Sent after the response, which is after the commit: the code is valid when it arrives.
-        background.add_task(ctx.auth.mailer.deliver, mail)
+        mail, created = await ctx.auth.signup(r, body.email, body.password, body.name)
+        if not created:
+            # The owner of an existing account is mailed at most once per cooldown, silently.
+            try:
+                await ctx.limiter.hit(
+                    f"signup-again:account:{body.email}", 1, ctx.limits.resend_cooldown_seconds
+                )
+            except TooManyRequests:
+                mail = None
+        if mail is not None:
+            # Sent after the response, which is after the commit: the code is valid when it arrives.
+            background.add_task(ctx.auth.mailer.deliver, mail)
         return schemas.SignupResponse(
-            id=user.id,
-            email=user.email,
-            verified=user.verified,
-            message="a verification code was sent to the email address",
+            email=body.email,
+            message="if the address can be used, a verification code was sent to it; verify it to sign in",
         )
 
     async def guess_limits(request: Request, email: str, what: str) -> None:

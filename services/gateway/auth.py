@@ -13,7 +13,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.common.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from services.common.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from services.gateway.mailer import Mailer, OutgoingMail
 from services.gateway.models import EmailCode, RefreshToken, User
 from services.gateway.repository import Repository
@@ -64,22 +64,37 @@ class AuthService:
 
     async def signup(
         self, repo: Repository, email: str, password: str, name: str
-    ) -> tuple[User, OutgoingMail]:
+    ) -> tuple[OutgoingMail, bool]:
+        """Create an unverified account and return the mail with its code, and True.
+
+        An address that already has an account is never changed (a second sign-up must not replace the
+        password of an account its owner has not verified yet): its owner is mailed instead, the code
+        again while unverified, a notice once verified, and False is returned. The caller answers the
+        same either way, and the password is hashed either way, so neither the answer nor its time says
+        whether the address has an account.
+        """
         if not name.strip():
             raise InvalidInput("a name is required")
         check_password_strength(password)
+        password_hash = self.hasher.hash(password)
         user = await repo.user_by_email(email)
-        if user is not None and user.verified:
-            raise Conflict("an account with this email already exists")
         if user is None:
-            user = User(
-                email=email, name=name.strip(), password_hash=self.hasher.hash(password), verified=False
-            )
+            user = User(email=email, name=name.strip(), password_hash=password_hash, verified=False)
             repo.add(user)
-        else:
-            user.name, user.password_hash = name.strip(), self.hasher.hash(password)
-        await repo.session.flush()
-        return user, await self.new_code(repo, user, "verify")
+            await repo.session.flush()
+            return await self.new_code(repo, user, "verify"), True
+        if not user.verified:
+            return await self.new_code(repo, user, "verify"), False
+        return (
+            OutgoingMail(
+                user.email,
+                "Someone tried to sign up to Screener with your address",
+                f"Hello {user.name},\n\nSomeone asked for a new Screener account with this address, which "
+                "already has one. Nothing was changed. If it was you, sign in, or reset your password if "
+                "you have forgotten it. If it was not, you can ignore this mail.\n",
+            ),
+            False,
+        )
 
     async def new_code(self, repo: Repository, user: User, purpose: str) -> OutgoingMail:
         """Store a fresh one-time code (the previous one stops working) and return the mail carrying it."""

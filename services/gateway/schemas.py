@@ -82,9 +82,9 @@ class SignupRequest(BaseModel):
 
 
 class SignupResponse(BaseModel):
-    id: uuid.UUID
-    email: str
-    verified: bool
+    """The same answer whether or not the address already had an account."""
+
+    email: str = Field(description="the address, as the account will know it")
     message: str
 
 

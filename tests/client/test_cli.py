@@ -190,7 +190,7 @@ def test_signup_and_verify_with_the_mailed_code_logs_in(cli: Cli, mailbox: MailS
     email = f"cli-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
     created = cli("signup", "--email", email, "--name", "CLI User", "--password-stdin", stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
-    assert f"account {email} created" in created.stdout and "screener verify" in created.stdout
+    assert f"sign-up for {email} received" in created.stdout and "screener verify" in created.stdout
     wrong = cli("verify", "--email", email, "--code", "000000")
     assert wrong.returncode == AUTH and "invalid or expired code" in wrong.stderr
     verified = cli("verify", "--email", email, "--code", mailbox.code_for(email))

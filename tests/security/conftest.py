@@ -53,7 +53,7 @@ def signed_up(mesh: Mesh, mailbox: MailSink) -> Person:
     email = f"person-{uuid.uuid4().hex[:10]}@screener-tests.example.com"
     client = client_from(mesh)
     created = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "Pat Doe"})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     verified = client.post("/api/auth/verify", json={"email": email, "code": mailbox.code_for(email)})
     assert verified.status_code == 200, verified.text
     client.headers["Authorization"] = f"Bearer {verified.json()['access_token']}"
