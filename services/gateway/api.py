@@ -227,13 +227,15 @@ def create_app(ctx: ApiContext) -> FastAPI:
         await ctx.limiter.hit(
             f"signup:client:{_client(request)}", ctx.limits.signup_per_client, 60, "sign-ups"
         )
-        mail, created = await ctx.auth.signup(r, body.email, body.password, body.name)
-        if not created:
-            # The owner of an existing account is mailed at most once per cooldown, silently.
+        user = await ctx.auth.signup(r, body.email, body.password, body.name)
+        mail = await ctx.auth.new_code(r, user, "verify") if user is not None else None
+        if user is None:
+            # The owner of an existing account is mailed at most once per cooldown, and silently.
             try:
                 await ctx.limiter.hit(
                     f"signup-again:account:{body.email}", 1, ctx.limits.resend_cooldown_seconds
                 )
+                mail = await ctx.auth.owner_notice(r, body.email)
             except TooManyRequests:
                 mail = None
         if mail is not None:

@@ -62,38 +62,38 @@ class AuthService:
     def _token_hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
-    async def signup(
-        self, repo: Repository, email: str, password: str, name: str
-    ) -> tuple[OutgoingMail, bool]:
-        """Create an unverified account and return the mail with its code, and True.
+    async def signup(self, repo: Repository, email: str, password: str, name: str) -> User | None:
+        """Create an unverified account; None when the address already has one.
 
-        An address that already has an account is never changed (a second sign-up must not replace the
-        password of an account its owner has not verified yet): its owner is mailed instead, the code
-        again while unverified, a notice once verified, and False is returned. The caller answers the
-        same either way, and the password is hashed either way, so neither the answer nor its time says
-        whether the address has an account.
+        An existing account is never changed (a second sign-up must not replace the password of an
+        account its owner has not verified yet); the caller mails its owner (owner_notice) and answers
+        as for a new account. The password is hashed either way, so the time taken does not tell.
         """
         if not name.strip():
             raise InvalidInput("a name is required")
         check_password_strength(password)
         password_hash = self.hasher.hash(password)
+        if await repo.user_by_email(email) is not None:
+            return None
+        user = User(email=email, name=name.strip(), password_hash=password_hash, verified=False)
+        repo.add(user)
+        await repo.session.flush()
+        return user
+
+    async def owner_notice(self, repo: Repository, email: str) -> OutgoingMail | None:
+        """What the owner of an address is mailed when someone signs up with it again: a new code while
+        the account is unverified, a notice once it is verified."""
         user = await repo.user_by_email(email)
         if user is None:
-            user = User(email=email, name=name.strip(), password_hash=password_hash, verified=False)
-            repo.add(user)
-            await repo.session.flush()
-            return await self.new_code(repo, user, "verify"), True
+            return None
         if not user.verified:
-            return await self.new_code(repo, user, "verify"), False
-        return (
-            OutgoingMail(
-                user.email,
-                "Someone tried to sign up to Screener with your address",
-                f"Hello {user.name},\n\nSomeone asked for a new Screener account with this address, which "
-                "already has one. Nothing was changed. If it was you, sign in, or reset your password if "
-                "you have forgotten it. If it was not, you can ignore this mail.\n",
-            ),
-            False,
+            return await self.new_code(repo, user, "verify")
+        return OutgoingMail(
+            user.email,
+            "Someone tried to sign up to Screener with your address",
+            f"Hello {user.name},\n\nSomeone asked for a new Screener account with this address, which "
+            "already has one. Nothing was changed. If it was you, sign in, or reset your password if you "
+            "have forgotten it. If it was not, you can ignore this mail.\n",
         )
 
     async def new_code(self, repo: Repository, user: User, purpose: str) -> OutgoingMail:
