@@ -263,8 +263,20 @@ RANKED_CSV_COLUMNS = [
 ]
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading quote disarms a would-be formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def ranked_csv(rows: list[ResumeRow]) -> str:
-    """A ranked table as CSV: the export's format, also what `screener screen --output csv` prints."""
+    """A ranked table as CSV: the export's format, also what `screener screen --output csv` prints.
+
+    Every text cell that comes from a file or a candidate (names, file names, skills, reasons) goes
+    through csv_text, so a name such as `=cmd|' /C calc'!A0` is shown, never run."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(RANKED_CSV_COLUMNS)
@@ -274,12 +286,12 @@ def ranked_csv(rows: list[ResumeRow]) -> str:
                 row.rank or "",
                 "" if row.final_score is None else f"{row.final_score:.2f}",
                 "" if row.passed is None else str(row.passed).lower(),
-                row.candidate_name or "",
-                row.filename,
+                csv_text(row.candidate_name or ""),
+                csv_text(row.filename),
                 row.status,
-                "; ".join(row.matched_skills),
-                "; ".join(row.missing_skills),
-                row.failure_reason or "",
+                csv_text("; ".join(row.matched_skills)),
+                csv_text("; ".join(row.missing_skills)),
+                csv_text(row.failure_reason or ""),
                 row.id,
             ]
         )
