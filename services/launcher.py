@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -129,6 +130,7 @@ class Mesh:
         self._supervisor: threading.Thread | None = None
         self.database_url = config.database_url or ""
         self.nats_url = config.nats_url or f"nats://127.0.0.1:{config.nats_port}"
+        self.jwt_secret = ""
 
     @property
     def http_url(self) -> str:
@@ -146,6 +148,7 @@ class Mesh:
     # start
     def start(self, timeout: float = 180.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.jwt_secret = self._signing_secret()
         try:
             if not self.config.database_url:
                 self._start_postgres()
@@ -208,6 +211,7 @@ class Mesh:
                     "GRPC_PORT": str(cfg.gateway_grpc_port),
                     "HTTP_PORT": str(cfg.http_port),
                     "DATABASE_URL": self.database_url,
+                    "JWT_SECRET": self.jwt_secret,
                     "EXTRACTOR_ADDR": self.grpc_address("extractor"),
                     "RANKER_ADDR": self.grpc_address("ranker"),
                     "ANALYZER_ADDR": self.grpc_address("analyzer"),
@@ -226,6 +230,19 @@ class Mesh:
         env["METRICS_PORT"] = str(self.metrics_ports[name])
         env.setdefault("METRICS_HOST", "127.0.0.1")
         return env
+
+    def _signing_secret(self) -> str:
+        """JWT_SECRET as given, or one made at random on the first start and kept (mode 0600) in the data
+        folder, so tokens survive a restart and no two installations share a secret."""
+        given = self.config.extra_env.get("JWT_SECRET") or os.environ.get("JWT_SECRET", "")
+        if given:
+            return given
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     def metrics_url(self, name: str) -> str:
         """Where process `name` (e.g. extractor-0) serves /metrics."""

@@ -114,7 +114,12 @@ async def _current_user(
     if secret.startswith(api_keys.KEY_PREFIX):
         async with _ctx(request).sessions() as db, db.begin():
             return await api_keys.authenticate_key(Repository(db), secret)
-    return _ctx(request).auth.authenticate(secret)
+    return await _session_user(request, secret)
+
+
+async def _session_user(request: Request, token: str) -> uuid.UUID:
+    async with _ctx(request).sessions() as db:
+        return await _ctx(request).auth.session_user(Repository(db), token)
 
 
 async def _signed_in_user(
@@ -125,7 +130,7 @@ async def _signed_in_user(
         raise Unauthorized("missing bearer token")
     if credentials.credentials.startswith(api_keys.KEY_PREFIX):
         raise Forbidden("API keys are managed by a signed-in recruiter, not with an API key")
-    return _ctx(request).auth.authenticate(credentials.credentials)
+    return await _session_user(request, credentials.credentials)
 
 
 Repo = Annotated[Repository, Depends(_repo)]

@@ -191,6 +191,9 @@ class AuthService:
                 "exp": now + timedelta(seconds=self.settings.access_token_ttl_seconds),
                 "jti": uuid.uuid4().hex,
                 "typ": "access",
+                # The session (refresh-token family): signing out or resetting the password ends it,
+                # and the access tokens it issued stop working at once.
+                "fam": str(family_id),
             },
             self.settings.jwt_secret,
             algorithm=JWT_ALGORITHM,
@@ -228,8 +231,17 @@ class AuthService:
         if record is not None:
             await repo.revoke_family(record.family_id, datetime.now(UTC))
 
-    def authenticate(self, token: str) -> uuid.UUID:
-        """The user id of a valid access token; anything else is 401."""
+    async def session_user(self, repo: Repository, token: str) -> uuid.UUID:
+        """The user id of a valid access token whose account exists and whose session is not over."""
+        user_id, family_id = self.authenticate(token)
+        if await repo.user_by_id(user_id) is None:
+            raise Unauthorized("the account of this token does not exist")
+        if family_id is None or await repo.family_revoked(family_id):
+            raise Unauthorized("this session was signed out; sign in again")
+        return user_id
+
+    def authenticate(self, token: str) -> tuple[uuid.UUID, uuid.UUID | None]:
+        """The user id and session of a validly signed, unexpired access token; anything else is 401."""
         try:
             claims = jwt.decode(
                 token,
@@ -244,6 +256,6 @@ class AuthService:
         if claims.get("typ") != "access":
             raise Unauthorized("not an access token")
         try:
-            return uuid.UUID(claims["sub"])
-        except ValueError as exc:
+            return uuid.UUID(claims["sub"]), uuid.UUID(claims["fam"]) if "fam" in claims else None
+        except (ValueError, TypeError) as exc:
             raise Unauthorized("invalid access token") from exc

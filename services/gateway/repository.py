@@ -60,6 +60,15 @@ class Repository:
             .values(revoked_at=now)
         )
 
+    async def family_revoked(self, family_id: uuid.UUID) -> bool:
+        """Whether a session was ended (signed out, its refresh token reused, or the password reset)."""
+        revoked = await self.session.scalar(
+            select(RefreshToken.id)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
+            .limit(1)
+        )
+        return revoked is not None
+
     async def revoke_all_tokens(self, user_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
             update(RefreshToken)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+
 from pydantic import Field, model_validator
 
 from services.common.settings import ServiceSettings
 
-DEFAULT_JWT_SECRET = "change-me-dev-only-secret-0123456789abcdef-not-for-any-real-deployment"
+log = logging.getLogger(__name__)
 
 
 class GatewaySettings(ServiceSettings):
@@ -16,7 +19,9 @@ class GatewaySettings(ServiceSettings):
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/screener", alias="DATABASE_URL"
     )
-    jwt_secret: str = Field(default=DEFAULT_JWT_SECRET, alias="JWT_SECRET")
+    # No default anyone could read in the source: `screener up` keeps a random one in its data folder,
+    # a bare dev-mode gateway makes one per process, anything else must be given one.
+    jwt_secret: str = Field(default="", alias="JWT_SECRET")
     jwt_issuer: str = Field(default="screener", alias="JWT_ISSUER")
     jwt_audience: str = Field(default="screener-api", alias="JWT_AUDIENCE")
     access_token_ttl_seconds: int = Field(default=900, alias="ACCESS_TOKEN_TTL_SECONDS")
@@ -53,12 +58,14 @@ class GatewaySettings(ServiceSettings):
     user_token_budget: int = Field(default=2_000_000, alias="ANALYSIS_USER_TOKEN_BUDGET")
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> GatewaySettings:
-        # A default signing secret is only acceptable on a developer's machine.
-        if not self.dev_mode and (self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
-            raise ValueError(
-                "JWT_SECRET must be set to a random value of at least 32 characters outside dev mode"
+    def _signing_secret(self) -> GatewaySettings:
+        if not self.jwt_secret and self.dev_mode:
+            self.jwt_secret = secrets.token_urlsafe(48)
+            log.warning(
+                "JWT_SECRET is not set: signing with a random secret that lasts as long as this process"
             )
+        if len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be set to a random value of at least 32 characters")
         return self
 
     @property

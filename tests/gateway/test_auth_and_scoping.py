@@ -178,8 +178,7 @@ def test_expired_tampered_and_foreign_tokens_are_refused(mesh: Mesh, account: Ac
 
     import jwt
 
-    from services.gateway.settings import DEFAULT_JWT_SECRET
-
+    secret = mesh.jwt_secret
     token = account.client.headers["Authorization"].split()[1]
     claims = jwt.decode(token, options={"verify_signature": False})
     now = datetime.now(UTC)
@@ -190,17 +189,18 @@ def test_expired_tampered_and_foreign_tokens_are_refused(mesh: Mesh, account: Ac
         ).status_code
 
     assert call(token) == 200
+    # Positive control: the same claims signed again with the mesh's secret pass, so the refusals
+    # below are for what was changed in each token.
+    assert call(jwt.encode(claims, secret, algorithm="HS256")) == 200
     expired = {
         **claims,
         "iat": now - timedelta(hours=2),
         "nbf": now - timedelta(hours=2),
         "exp": now - timedelta(hours=1),
     }
-    assert call(jwt.encode(expired, DEFAULT_JWT_SECRET, algorithm="HS256")) == 401
-    assert (
-        call(jwt.encode({**claims, "aud": "another-service"}, DEFAULT_JWT_SECRET, algorithm="HS256")) == 401
-    )
-    assert call(jwt.encode({**claims, "iss": "someone-else"}, DEFAULT_JWT_SECRET, algorithm="HS256")) == 401
+    assert call(jwt.encode(expired, secret, algorithm="HS256")) == 401
+    assert call(jwt.encode({**claims, "aud": "another-service"}, secret, algorithm="HS256")) == 401
+    assert call(jwt.encode({**claims, "iss": "someone-else"}, secret, algorithm="HS256")) == 401
     assert (
         call(jwt.encode(claims, "a-different-secret-of-enough-length-0123456789", algorithm="HS256")) == 401
     )
@@ -212,4 +212,4 @@ def test_expired_tampered_and_foreign_tokens_are_refused(mesh: Mesh, account: Ac
     ).decode()
     assert call(f"{header}.{tampered_payload}.{signature}") == 401
     # An HS384 token signed with the right secret is still refused: the algorithm is pinned.
-    assert call(jwt.encode(claims, DEFAULT_JWT_SECRET, algorithm="HS384")) == 401
+    assert call(jwt.encode(claims, secret, algorithm="HS384")) == 401

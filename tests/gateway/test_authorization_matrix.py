@@ -15,13 +15,12 @@ from starlette.routing import BaseRoute
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
 from services.gateway.api import create_app
-from services.gateway.settings import DEFAULT_JWT_SECRET
 from services.launcher import Mesh
 from tests.conftest import Account
 from tests.helpers import create_job, upload, wait_for_batch
 
 
-def _forged(token: str) -> dict[str, str]:
+def _forged(token: str, secret: str) -> dict[str, str]:
     claims = jwt.decode(token, options={"verify_signature": False})
     now = datetime.now(UTC)
     expired = {**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)}
@@ -30,8 +29,8 @@ def _forged(token: str) -> dict[str, str]:
     fresh = {**claims, "iat": now, "exp": now + timedelta(minutes=5)}
     return {
         "anonymous": "",
-        "valid": jwt.encode(fresh, DEFAULT_JWT_SECRET, algorithm="HS256"),
-        "expired": jwt.encode(expired, DEFAULT_JWT_SECRET, algorithm="HS256"),
+        "valid": jwt.encode(fresh, secret, algorithm="HS256"),
+        "expired": jwt.encode(expired, secret, algorithm="HS256"),
         "tampered": f"{head}.{body}.{flipped}",
     }
 
@@ -128,7 +127,7 @@ def test_every_secured_route_refuses_strangers_forgers_and_task_tokens(
     ids = {"job_id": job["id"], "resume_id": resume_id, "batch_id": batch["id"], "key_id": key_id}
     task_token = httpx.post(f"{mesh.http_url}/create_task").json()["token"]
     access = owner.headers["Authorization"].split()[1]
-    forged = _forged(access)
+    forged = _forged(access, mesh.jwt_secret)
     callers = {**forged, "task token": task_token}
     stranger = other_account.client.headers["Authorization"].split()[1]
 

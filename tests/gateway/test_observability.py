@@ -112,22 +112,31 @@ def test_one_trace_follows_a_resume_from_the_api_through_nats_to_every_stage(
         ("screener-gateway", "consume gateway"),
         ("screener-ranker", "consume ranker"),
     }
-    deadline = time.monotonic() + 30
-    found = spans_of_the_resume()
-    while time.monotonic() < deadline and not wanted <= set(found):
-        time.sleep(0.5)
+
+    def linked() -> bool:
+        """Every wanted span arrived, in one trace, and so did each one's parent (spans are exported in
+        batches, so a parent may arrive after its child)."""
         found = spans_of_the_resume()
-    assert wanted <= set(found), sorted(found)
-    # One trace from the request that started the batch through every stage: the context crossed NATS.
+        if not wanted <= set(found) or len({found[key].trace_id for key in wanted}) != 1:
+            return False
+        ids = {s.span_id for s in collector.snapshot() if s.trace_id == found[next(iter(wanted))].trace_id}
+        return all(found[key].parent_span_id in ids for key in wanted)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not linked():
+        time.sleep(0.5)
+    found = spans_of_the_resume()
     every = [
-        (s.service, s.name, s.trace_id, s.parent_span_id)
+        (s.service, s.name, s.trace_id, s.span_id, s.parent_span_id)
         for s in collector.snapshot()
         if ("screener.resume_id", resume_id) in s.attributes
     ]
+    assert wanted <= set(found), every
+    # One trace from the request that started the batch through every stage: the context crossed NATS.
     assert len({found[key].trace_id for key in wanted}) == 1, every
     (trace,) = {found[key].trace_id for key in wanted}
     spans = [s for s in collector.snapshot() if s.trace_id == trace]
     assert any(s.service == "screener-gateway" and s.name == "POST /api/batches" for s in spans)
     ids = {s.span_id for s in spans}
     for key in wanted:
-        assert found[key].parent_span_id in ids, found[key]
+        assert found[key].parent_span_id in ids, (found[key], every)
