@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import grpc
 import uvicorn
@@ -35,6 +36,22 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.tasks_api import expire_tasks
 
 log = logging.getLogger(__name__)
+
+
+def http_config(app: Any, settings: GatewaySettings) -> uvicorn.Config:
+    """The HTTP server's configuration. Forwarded headers are believed only from FORWARDED_ALLOW_IPS
+    (uvicorn on its own would trust 127.0.0.1, or read that variable with "127.0.0.1" for unset)."""
+    proxies = settings.forwarded_allow_ips.strip()
+    return uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
 
 
 async def check_grpc_health(channel: grpc.aio.Channel) -> str:
@@ -172,16 +189,7 @@ async def main() -> None:
                 await asyncio.wait_for(stop.wait(), timeout=settings.queue_watch_seconds)
 
     queue_watch = asyncio.create_task(watch_queues())
-    http = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        )
-    )
+    http = uvicorn.Server(http_config(app, settings))
     # The gateway handles SIGTERM itself (stop event); uvicorn must not capture and re-raise it.
     http.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     serving = asyncio.create_task(http.serve())

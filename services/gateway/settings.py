@@ -16,6 +16,10 @@ class GatewaySettings(ServiceSettings):
     grpc_port: int = Field(default=50054, alias="GRPC_PORT")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
     http_port: int = Field(default=8080, alias="HTTP_PORT")
+    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed; empty: none, and the client is the address that connected. Per-client limits key on
+    # the client, so a header from any other hop is ignored.
+    forwarded_allow_ips: str = Field(default="", alias="FORWARDED_ALLOW_IPS")
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/screener", alias="DATABASE_URL"
     )
