@@ -163,6 +163,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
                 response = await call_next(request)
                 status = response.status_code
                 response.headers["X-Request-ID"] = request_id
+                # No response is ever sniffed into another type; nothing about accounts is cached.
+                response.headers["X-Content-Type-Options"] = "nosniff"
+                if request.url.path.startswith("/api/auth/"):
+                    response.headers["Cache-Control"] = "no-store"
                 return response
             finally:
                 route = getattr(request.scope.get("route"), "path", "unmatched")
@@ -558,7 +562,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return Response(
             content,
             media_type=resume.content_type,
-            headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{safe_name}"',
+                # A file is someone's upload: should a browser render it anyway, it runs nothing and
+                # reaches nothing.
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Cache-Control": "private, no-store",
+            },
         )
 
     @app.get(

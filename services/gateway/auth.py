@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from services.common.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from services.gateway.mailer import Mailer, OutgoingMail
@@ -30,20 +31,15 @@ class TokenPair:
     token_type: str = "bearer"
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
+    """At least 10 characters, and not guessable: zxcvbn (its dictionaries of common passwords, words,
+    names and keyboard patterns, and the account's own email and name) must rate it 3 of 4 or better."""
     if len(password) < 10:
         raise InvalidInput("the password must have at least 10 characters")
-    classes = sum(
-        bool(test)
-        for test in (
-            any(c.islower() for c in password),
-            any(c.isupper() for c in password),
-            any(c.isdigit() for c in password),
-            any(not c.isalnum() for c in password),
-        )
-    )
-    if classes < 3 or len(set(password)) < 5:
-        raise InvalidInput("the password must mix at least three of: lower case, upper case, digits, symbols")
+    rating = zxcvbn(password[:100], user_inputs=[part for part in (email, name) if part])
+    if rating["score"] < 3:
+        advice = rating["feedback"]["warning"] or "it is too easy to guess"
+        raise InvalidInput(f"choose a harder password: {advice.rstrip('.')}")
 
 
 class AuthService:
@@ -71,7 +67,7 @@ class AuthService:
         """
         if not name.strip():
             raise InvalidInput("a name is required")
-        check_password_strength(password)
+        check_password_strength(password, email=email, name=name)
         password_hash = self.hasher.hash(password)
         if await repo.user_by_email(email) is not None:
             return None
@@ -161,7 +157,7 @@ class AuthService:
 
     async def reset_password(self, repo: Repository, email: str, code: str, new_password: str) -> None:
         """Set a new password with a mailed code; every session of the account is signed out."""
-        check_password_strength(new_password)
+        check_password_strength(new_password, email=email)
         user = await self._consume_code(repo, email, "reset", code)
         user.password_hash = self.hasher.hash(new_password)
         await repo.revoke_all_tokens(user.id, datetime.now(UTC))
