@@ -36,6 +36,14 @@ class BadFile(InvalidInput):
     code = "bad_file"
 
 
+class TooLarge(ScreeningError):
+    """Something bigger than its bound: a request body, or a work message past the NATS payload limit."""
+
+    code = "too_large"
+    http_status = 413
+    grpc_status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 class NoText(ScreeningError):
     """A resume with no usable text, even after OCR."""
 

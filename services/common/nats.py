@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import nats
+from nats import errors as nats_errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -34,6 +35,7 @@ from nats.js.object_store import ObjectStore
 from opentelemetry import trace
 
 from screener.v1 import pipeline_pb2
+from services.common.errors import TooLarge
 from services.common.logging import bind_log_context, log_context, reset_log_context
 from services.common.metrics import MESSAGES, QUEUE_WAIT_SECONDS, REDELIVERIES, STAGE_SECONDS
 from services.common.tracing import REQUEST_ID, RESUME_ID, carrier, context_from, trace_id, tracer
@@ -175,8 +177,15 @@ WorkTask = pipeline_pb2.ExtractTask | pipeline_pb2.RankTask | pipeline_pb2.Analy
 
 
 async def publish_work(js: JetStreamContext, subject: str, task: WorkTask, msg_id: str) -> None:
+    """Publish a work message; TooLarge (nothing sent) when it would pass the server's payload limit."""
     headers = {**_trace_headers(task.ref.resume_id), "Nats-Msg-Id": msg_id}
-    await js.publish(subject, task.SerializeToString(), headers=headers)
+    try:
+        await js.publish(subject, task.SerializeToString(), headers=headers)
+    except nats_errors.MaxPayloadError as exc:
+        raise TooLarge(
+            f"the work message for this resume ({task.ByteSize():,} bytes) is larger than the message "
+            "bus accepts",
+        ) from exc
 
 
 def _trace_headers(resume_id: str) -> dict[str, str]:

@@ -38,6 +38,7 @@ from services.common.tracing import context_from, trace_id, tracer
 from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
 from services.gateway.db import refused_value
+from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit
 from services.gateway.operations import batch_out, job_out, resume_row
 from services.gateway.pipeline import PipelineService, UploadItem
 from services.gateway.ratelimit import RateLimiter
@@ -186,9 +187,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if refused_value(exc):
-            return _error(
-                422, "invalid_input", "a value in the request cannot be stored", str(exc.orig)[:300]
-            )
+            # The database's own wording stays in the log: every field is bounded by the request
+            # schemas, so this is a value no schema foresaw.
+            log.warning("a value was refused by the database: %s", str(exc.orig)[:300])
+            return _error(422, "invalid_input", "a value in the request cannot be stored")
         log.exception("database error", exc_info=exc)
         return _error(500, "internal", "the request failed; it can be retried")
 
@@ -694,4 +696,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:
         return batch_out(await operations.owned_batch(r, user_id, batch_id), ctx.limits.batch_stall_seconds)
 
+    app.add_middleware(
+        BodyLimit,
+        bounds=lambda: (
+            ctx.limits.max_json_body_bytes,
+            ctx.max_files_per_upload * ctx.max_file_bytes + MULTIPART_OVERHEAD,
+        ),
+    )
     return app

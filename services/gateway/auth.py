@@ -36,7 +36,8 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
     names and keyboard patterns, and the account's own email and name) must rate it 3 of 4 or better."""
     if len(password) < 10:
         raise InvalidInput("the password must have at least 10 characters")
-    rating = zxcvbn(password[:100], user_inputs=[part for part in (email, name) if part])
+    # zxcvbn rates at most 72 characters (and refuses longer input); longer passwords are rated by them.
+    rating = zxcvbn(password[:72], user_inputs=[part for part in (email, name) if part])
     if rating["score"] < 3:
         advice = rating["feedback"]["warning"] or "it is too easy to guess"
         raise InvalidInput(f"choose a harder password: {advice.rstrip('.')}")

@@ -33,6 +33,7 @@ from services.common.errors import (
     InvalidInput,
     NotFound,
     ScreeningError,
+    TooLarge,
     TooManyRequests,
     Unavailable,
 )
@@ -312,12 +313,20 @@ class PipelineService:
         if completed_back:
             await repo.move_job_counters(job.id, completed=-completed_back)
         await repo.session.flush()
-        await asyncio.gather(
+        published = await asyncio.gather(
             *(
                 screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, t, msg_id)
                 for t, msg_id in tasks
-            )
+            ),
+            return_exceptions=True,
         )
+        now = datetime.now(UTC)
+        for resume, outcome in zip(resumes, published, strict=True):
+            # A message past the bus's payload limit fails its own resume, not the edit.
+            if isinstance(outcome, TooLarge):
+                await self._fail(repo, resume, outcome.code, outcome.message, now)
+            elif isinstance(outcome, BaseException):
+                raise outcome
         return batch
 
     async def request_analysis(self, repo: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> Resume:
@@ -434,7 +443,10 @@ class PipelineService:
             stored = resume.embeddings or await repo.stored_embeddings(resume.owner_id, resume.sha256)
             if stored:
                 task.embeddings.ParseFromString(stored)
-            await screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, task, f"{run_id}:rank")
+            try:
+                await screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, task, f"{run_id}:rank")
+            except TooLarge as exc:
+                return await self._fail(repo, resume, exc.code, exc.message, now)
             return "ranking"
         if outcome == "ranked":
             if resume.status != "ranking":
@@ -457,15 +469,19 @@ class PipelineService:
         if outcome == "failed":
             if resume.status not in ACTIVE_STATUSES:
                 return "ignored: not in progress"
-            resume.status, resume.updated_at = "failed", now
-            resume.failure_reason = event.failed.reason or "failed"
-            resume.failure_message = event.failed.message.replace("\x00", "")
-            await repo.move_job_counters(resume.job_id, failed=1)
-            if resume.batch_id:
-                await repo.count_batch_outcome(resume.batch_id, failed=1)
-                await self._auto_analyze(repo, resume.batch_id)
-            return "failed"
+            return await self._fail(repo, resume, event.failed.reason or "failed", event.failed.message, now)
         return "ignored: no outcome"
+
+    async def _fail(self, repo: Repository, resume: Resume, reason: str, message: str, now: datetime) -> str:
+        """A resume in progress fails with its reason; the job's and batch's counters follow."""
+        resume.status, resume.updated_at = "failed", now
+        resume.failure_reason = reason
+        resume.failure_message = message.replace("\x00", "")
+        await repo.move_job_counters(resume.job_id, failed=1)
+        if resume.batch_id:
+            await repo.count_batch_outcome(resume.batch_id, failed=1)
+            await self._auto_analyze(repo, resume.batch_id)
+        return "failed"
 
     @staticmethod
     async def _reopen(repo: Repository, resume: Resume, stage: int) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 
 def canonical_email(value: str) -> str:
@@ -23,6 +23,9 @@ def canonical_email(value: str) -> str:
     except EmailNotValidError as exc:
         raise ValueError(f"invalid email address: {exc}") from exc
 
+
+# A skill name: a few words, as the taxonomy has them.
+Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 Email = Annotated[
     str, Field(max_length=320, examples=["recruiter@example.com"]), AfterValidator(canonical_email)
@@ -150,8 +153,8 @@ Education = Literal["", "high_school", "associate", "bachelor", "master", "docto
 class JobCreate(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=50_000)
-    required_skills: list[str] = Field(default_factory=list, max_length=100)
-    preferred_skills: list[str] = Field(default_factory=list, max_length=100)
+    required_skills: list[Skill] = Field(default_factory=list, max_length=100)
+    preferred_skills: list[Skill] = Field(default_factory=list, max_length=100)
     min_years_experience: float = Field(default=0, ge=0, le=60)
     blind_screening: bool = Field(default=False, description="mask personal details before ranking")
     weights: Weights = Field(default_factory=Weights)
@@ -166,8 +169,8 @@ class JobUpdate(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=50_000)
-    required_skills: list[str] | None = Field(default=None, max_length=100)
-    preferred_skills: list[str] | None = Field(default=None, max_length=100)
+    required_skills: list[Skill] | None = Field(default=None, max_length=100)
+    preferred_skills: list[Skill] | None = Field(default=None, max_length=100)
     min_years_experience: float | None = Field(default=None, ge=0, le=60)
     blind_screening: bool | None = None
     weights: Weights | None = None

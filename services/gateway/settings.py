@@ -36,6 +36,8 @@ class GatewaySettings(ServiceSettings):
     smtp_from: str = Field(default="Screener <no-reply@screener.local>", alias="SMTP_FROM")
     max_file_bytes: int = Field(default=10 * 1024 * 1024, alias="MAX_FILE_BYTES")
     max_files_per_upload: int = Field(default=200, alias="MAX_FILES_PER_UPLOAD")
+    # Every request body that is not an upload: a job with its 50,000-character description fits.
+    max_json_body_bytes: int = Field(default=1024 * 1024, alias="MAX_JSON_BODY_BYTES")
     extractor_addr: str = Field(default="127.0.0.1:50051", alias="EXTRACTOR_ADDR")
     ranker_addr: str = Field(default="127.0.0.1:50052", alias="RANKER_ADDR")
     analyzer_addr: str = Field(default="127.0.0.1:50053", alias="ANALYZER_ADDR")

@@ -1,0 +1,84 @@
+"""Request bodies bounded by route, refused before they are read.
+
+A pure ASGI middleware: a Content-Length past the route's bound is answered 413 at once; a body sent
+without one (chunked) is counted as it arrives and cut off at the bound. Upload routes may carry up to
+MAX_FILES_PER_UPLOAD files of MAX_FILE_BYTES; every other route, a JSON document of at most
+MAX_JSON_BODY_BYTES.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Routes whose bodies are files (multipart); the rest take JSON or nothing.
+UPLOAD_ROUTES = ("/upload_files",)
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def is_upload(method: str, path: str) -> bool:
+    return method == "POST" and (
+        path in UPLOAD_ROUTES or (path.startswith("/api/jobs/") and path.endswith("/resumes"))
+    )
+
+
+class BodyLimit:
+    def __init__(self, app: App, *, bounds: Callable[[], tuple[int, int]]) -> None:
+        """bounds gives (JSON body bytes, upload body bytes), read when a request comes."""
+        self.app = app
+        self.bounds = bounds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        json_bytes, upload_bytes = self.bounds()
+        limit = upload_bytes if is_upload(scope["method"], scope["path"]) else json_bytes
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _refuse(send, limit)
+            return
+        received = 0
+        refused = False
+
+        async def counted() -> Message:
+            # Past the bound: answer 413 now and tell the application the client went away, so it stops
+            # reading; whatever it answers after that is dropped.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    await _refuse(send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counted, guarded)
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {"error": {"code": "too_large", "message": f"the request body is larger than {limit:,} bytes"}}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
