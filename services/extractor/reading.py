@@ -15,14 +15,13 @@ import os
 import re
 import time
 import unicodedata
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pymupdf
 
 from services.common.errors import BadFile, NoText
-from services.common.files import sniff_kind
+from services.common.files import MAX_DOCX_UNZIPPED_BYTES, sniff_kind
 from services.common.hygiene import split_injections
 from services.extractor.layout import PageLayout, analyze_page
 from services.extractor.structure import collapse_letter_spacing
@@ -40,7 +39,7 @@ class ReadLimits:
     max_pages: int = 30
     max_image_pixels: int = 60_000_000  # one embedded or uploaded image, decompressed
     max_render_pixels: int = 16_000_000  # one page rendered for OCR
-    max_unzipped_bytes: int = 100 * 1024 * 1024  # a DOCX, unzipped
+    max_unzipped_bytes: int = MAX_DOCX_UNZIPPED_BYTES  # a DOCX, unzipped
     min_font_size: float = 4.0
 
 
@@ -226,7 +225,7 @@ class DocumentReader:
 
     def read(self, content: bytes, filename: str = "") -> DocumentText:
         started = time.perf_counter()
-        kind = sniff_kind(content)
+        kind = sniff_kind(content, max_unzipped_bytes=self.limits.max_unzipped_bytes)
         if kind == "pdf":
             document = self._read_pdf(content)
         elif kind == "docx":
@@ -429,16 +428,7 @@ class DocumentReader:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
 
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                unzipped = sum(info.file_size for info in archive.infolist())
-        except zipfile.BadZipFile as exc:
-            raise BadFile(f"unreadable DOCX: {exc}") from exc
-        if unzipped > self.limits.max_unzipped_bytes:
-            raise BadFile(
-                f"the DOCX unzips to {unzipped:,} bytes; the limit is {self.limits.max_unzipped_bytes:,}",
-                code="too_large",
-            )
+        # Its unzipped size and element count were bounded when its kind was recognized (sniff_kind).
         try:
             document = docx.Document(io.BytesIO(content))
         except Exception as exc:

@@ -133,12 +133,13 @@ class PipelineService:
     def _check_file(self, item: UploadItem) -> str:
         if len(item.content) > self.max_file_bytes:
             raise BadFile(
-                f"{item.filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit"
+                f"{item.filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit",
+                code="too_large",
             )
         try:
             return sniff_kind(item.content)
         except BadFile as exc:
-            raise BadFile(f"{item.filename}: {exc.message}") from exc
+            raise BadFile(f"{item.filename}: {exc.message}", code=exc.code) from exc
 
     async def register_files(
         self, repo: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, items: list[UploadItem]

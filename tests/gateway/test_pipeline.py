@@ -91,7 +91,7 @@ def test_same_file_twice_in_a_job_is_registered_once(account: Account) -> None:
 def test_failed_extraction_fails_that_resume_and_the_rest_of_the_batch_completes(account: Account) -> None:
     client = account.client
     job = create_job(client)
-    corrupt = b"%PDF-1.7\n" + b"\x00garbage" * 200
+    corrupt = b"%PDF-1.7\n1 0 obj\n<<\n" + b"\x00garbage" * 200
     response = upload(
         client, job["id"], [("blank.pdf", blank_pdf()), ("corrupt.pdf", corrupt), _sample("ada_quinlan.pdf")]
     )
