@@ -53,6 +53,7 @@ class MeshConfig:
     ranker_port: int = 50052
     analyzer_port: int = 50053
     gateway_grpc_port: int = 50054
+    gateway_internal_port: int = 50055
     replicas: int = 1
     database_url: str | None = None
     nats_url: str | None = None
@@ -70,6 +71,7 @@ class MeshConfig:
                 "ranker_port",
                 "analyzer_port",
                 "gateway_grpc_port",
+                "gateway_internal_port",
             )
         }
         return cls(data_dir=data_dir, **{**ports, **overrides})  # type: ignore[arg-type]
@@ -131,6 +133,7 @@ class Mesh:
         self.database_url = config.database_url or ""
         self.nats_url = config.nats_url or f"nats://127.0.0.1:{config.nats_port}"
         self.jwt_secret = ""
+        self.internal_api_token = ""
 
     @property
     def http_url(self) -> str:
@@ -142,13 +145,15 @@ class Mesh:
             "ranker": self.config.ranker_port,
             "analyzer": self.config.analyzer_port,
             "gateway": self.config.gateway_grpc_port,
+            "gateway-internal": self.config.gateway_internal_port,
         }[service]
         return f"127.0.0.1:{port}"
 
     # start
     def start(self, timeout: float = 180.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.jwt_secret = self._signing_secret()
+        self.jwt_secret = self._kept_secret("JWT_SECRET", "jwt_secret")
+        self.internal_api_token = self._kept_secret("INTERNAL_API_TOKEN", "internal_api_token")
         try:
             if not self.config.database_url:
                 self._start_postgres()
@@ -212,6 +217,8 @@ class Mesh:
                     "HTTP_PORT": str(cfg.http_port),
                     "DATABASE_URL": self.database_url,
                     "JWT_SECRET": self.jwt_secret,
+                    "INTERNAL_GRPC_PORT": str(cfg.gateway_internal_port),
+                    "INTERNAL_API_TOKEN": self.internal_api_token,
                     "EXTRACTOR_ADDR": self.grpc_address("extractor"),
                     "RANKER_ADDR": self.grpc_address("ranker"),
                     "ANALYZER_ADDR": self.grpc_address("analyzer"),
@@ -221,7 +228,9 @@ class Mesh:
                 env["SMTP_URL"] = cfg.smtp_url
         else:
             base = {"extractor": cfg.extractor_port, "ranker": cfg.ranker_port, "analyzer": cfg.analyzer_port}
-            env["GATEWAY_ADDR"] = self.grpc_address("gateway")
+            if service == "analyzer":
+                env["GATEWAY_INTERNAL_ADDR"] = self.grpc_address("gateway-internal")
+                env["INTERNAL_API_TOKEN"] = self.internal_api_token
             # Replica 0 serves the advertised port; further replicas take ports of their own.
             env["GRPC_PORT"] = str(base[service] if replica == 0 else free_port())
         # Every process serves Prometheus metrics on a port of its own (see metrics_url).
@@ -231,13 +240,13 @@ class Mesh:
         env.setdefault("METRICS_HOST", "127.0.0.1")
         return env
 
-    def _signing_secret(self) -> str:
-        """JWT_SECRET as given, or one made at random on the first start and kept (mode 0600) in the data
-        folder, so tokens survive a restart and no two installations share a secret."""
-        given = self.config.extra_env.get("JWT_SECRET") or os.environ.get("JWT_SECRET", "")
+    def _kept_secret(self, variable: str, filename: str) -> str:
+        """A secret setting as given, or one made at random on the first start and kept (mode 0600) in the
+        data folder, so tokens survive a restart and no two installations share a secret."""
+        given = self.config.extra_env.get(variable) or os.environ.get(variable, "")
         if given:
             return given
-        path = self.data_dir / "jwt_secret"
+        path = self.data_dir / filename
         if not path.exists():
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as handle:

@@ -34,7 +34,9 @@ def build_service(settings: AnalyzerSettings) -> AnalysisService:
         price_per_mtok=(settings.price_in_per_mtok, settings.price_out_per_mtok),
     )
     llm = LlmAnalyst(client, batch_size=settings.batch_size, context_tokens=settings.context_tokens)
-    return AnalysisService(llm, OfflineAnalyst(), AnalysisCache(settings.gateway_addr))
+    return AnalysisService(
+        llm, OfflineAnalyst(), AnalysisCache(settings.gateway_internal_addr, settings.internal_api_token)
+    )
 
 
 async def main() -> None:

@@ -30,16 +30,20 @@ class AnalysisItem:
 
 
 class AnalysisCache:
-    """The gateway's Postgres-backed cache over gRPC; when it cannot be reached it is skipped."""
+    """The gateway's Postgres-backed cache over its internal gRPC port, called with the service
+    credential; when it cannot be reached (or no credential is set) it is skipped."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, token: str) -> None:
         self.channel = grpc.aio.insecure_channel(address)
         self.stub = gateway_pb2_grpc.AnalysisCacheServiceStub(self.channel)
+        self.credential = (("authorization", f"Bearer {token}"),)
 
     async def get(self, key: str) -> resume_pb2.Analysis | None:
         try:
             entry = await self.stub.GetAnalysis(
-                gateway_pb2.AnalysisCacheKey(key=key), timeout=5, metadata=tuple(carrier().items())
+                gateway_pb2.AnalysisCacheKey(key=key),
+                timeout=5,
+                metadata=(*carrier().items(), *self.credential),
             )
         except grpc.aio.AioRpcError as exc:
             log.warning("analysis cache unavailable: %s", exc.code().name)
@@ -49,7 +53,9 @@ class AnalysisCache:
     async def put(self, key: str, analysis: resume_pb2.Analysis) -> None:
         try:
             await self.stub.PutAnalysis(
-                gateway_pb2.AnalysisCacheEntry(key=key, analysis=analysis, model=analysis.model), timeout=5
+                gateway_pb2.AnalysisCacheEntry(key=key, analysis=analysis, model=analysis.model),
+                timeout=5,
+                metadata=self.credential,
             )
         except grpc.aio.AioRpcError as exc:
             log.warning("could not store an analysis in the cache: %s", exc.code().name)

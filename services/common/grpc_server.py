@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -30,12 +31,14 @@ class GrpcServer:
         registrars: Iterable[Registrar],
         *,
         metrics_name: str = "",
+        interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
     ) -> None:
-        interceptors: list[grpc.aio.ServerInterceptor] = [ErrorMappingInterceptor()]
+        """interceptors run first (an authentication check, say), before metrics and error mapping."""
+        chain: list[grpc.aio.ServerInterceptor] = [ErrorMappingInterceptor()]
         if metrics_name:
-            interceptors.insert(0, MetricsInterceptor(metrics_name))
+            chain.insert(0, MetricsInterceptor(metrics_name))
         self.server = grpc.aio.server(
-            interceptors=interceptors,
+            interceptors=[*interceptors, *chain],
             options=[
                 ("grpc.max_receive_message_length", 32 * 1024 * 1024),
                 ("grpc.max_send_message_length", 32 * 1024 * 1024),
@@ -74,6 +77,40 @@ class GrpcServer:
         """Report NOT_SERVING first so balancers stop sending, then let in-flight calls finish."""
         await self.set_serving(False)
         await self.server.stop(grace_seconds)
+
+
+class ServiceTokenInterceptor(grpc.aio.ServerInterceptor):
+    """Internal APIs: every call but a health check carries `authorization: Bearer <service token>`.
+
+    The token is a shared secret of the services (INTERNAL_API_TOKEN, from a Secret); neither an API key
+    nor a recruiter's access token is one, and a call without it learns nothing but UNAUTHENTICATED.
+    """
+
+    HEALTH = "/grpc.health.v1.Health/"
+
+    def __init__(self, token: str) -> None:
+        self.expected = f"Bearer {token}".encode()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        if details.method.startswith(self.HEALTH):
+            return await continuation(details)
+        metadata = {key.lower(): value for key, value in (details.invocation_metadata or ())}
+        given = metadata.get("authorization", "")
+        given_bytes = given.encode() if isinstance(given, str) else bytes(given)
+        if hmac.compare_digest(given_bytes, self.expected):
+            return await continuation(details)
+        return _refusal()
+
+
+def _refusal() -> grpc.RpcMethodHandler:
+    async def refuse(request: object, context: grpc.aio.ServicerContext) -> None:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "unauthorized: a service credential is required")
+
+    return grpc.unary_unary_rpc_method_handler(refuse)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import nats as screener_nats
-from services.common.grpc_server import GrpcServer, install_stop_signals
+from services.common.grpc_server import GrpcServer, ServiceTokenInterceptor, install_stop_signals
 from services.common.logging import configure_logging
 from services.common.metrics import (
     DEAD_LETTERS,
@@ -130,24 +130,25 @@ async def main() -> None:
     )
     cache_servicer = AnalysisCacheServicer(sessions)
     screening_servicer = ScreeningServicer(app.state.ctx)
+    # The public API (what platform teams call with their API keys) and the internal one (the analysis
+    # cache, for the analyzer alone) never share a listener.
     grpc_server = GrpcServer(
         settings.grpc_host,
         settings.grpc_port,
-        [
-            gateway_pb2.DESCRIPTOR.services_by_name[name].full_name
-            for name in ("AnalysisCacheService", "ScreeningService")
-        ],
-        [
-            lambda server: gateway_pb2_grpc.add_AnalysisCacheServiceServicer_to_server(
-                cache_servicer, server
-            ),
-            lambda server: gateway_pb2_grpc.add_ScreeningServiceServicer_to_server(
-                screening_servicer, server
-            ),
-        ],
+        [gateway_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name],
+        [lambda server: gateway_pb2_grpc.add_ScreeningServiceServicer_to_server(screening_servicer, server)],
         metrics_name="gateway",
     )
+    internal_server = GrpcServer(
+        settings.grpc_host,
+        settings.internal_grpc_port,
+        [gateway_pb2.DESCRIPTOR.services_by_name["AnalysisCacheService"].full_name],
+        [lambda server: gateway_pb2_grpc.add_AnalysisCacheServiceServicer_to_server(cache_servicer, server)],
+        metrics_name="gateway",
+        interceptors=[ServiceTokenInterceptor(settings.internal_api_token)],
+    )
     await grpc_server.start()
+    await internal_server.start()
     serve_metrics(settings.metrics_port, settings.metrics_host)
     worker = screener_nats.BatchPullWorker(
         js,
@@ -199,6 +200,7 @@ async def main() -> None:
     stop.set()
     log.info("gateway stopping")
     await grpc_server.set_serving(False)
+    await internal_server.set_serving(False)
     http.should_exit = True
     with contextlib.suppress(Exception):
         await serving
@@ -207,6 +209,7 @@ async def main() -> None:
     expiry.cancel()
     queue_watch.cancel()
     await grpc_server.stop(settings.shutdown_grace_seconds)
+    await internal_server.stop(settings.shutdown_grace_seconds)
     for channel in channels.values():
         await channel.close()
     with contextlib.suppress(Exception):

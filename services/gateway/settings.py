@@ -26,6 +26,10 @@ class GatewaySettings(ServiceSettings):
     # No default anyone could read in the source: `screener up` keeps a random one in its data folder,
     # a bare dev-mode gateway makes one per process, anything else must be given one.
     jwt_secret: str = Field(default="", alias="JWT_SECRET")
+    # The internal API (the analysis cache) listens on a port of its own and answers only callers that
+    # present this service credential; the public gRPC port does not serve it.
+    internal_grpc_port: int = Field(default=50055, alias="INTERNAL_GRPC_PORT")
+    internal_api_token: str = Field(default="", alias="INTERNAL_API_TOKEN")
     jwt_issuer: str = Field(default="screener", alias="JWT_ISSUER")
     jwt_audience: str = Field(default="screener-api", alias="JWT_AUDIENCE")
     access_token_ttl_seconds: int = Field(default=900, alias="ACCESS_TOKEN_TTL_SECONDS")
@@ -72,6 +76,11 @@ class GatewaySettings(ServiceSettings):
             )
         if len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be set to a random value of at least 32 characters")
+        if not self.internal_api_token and self.dev_mode:
+            self.internal_api_token = secrets.token_urlsafe(32)
+            log.warning("INTERNAL_API_TOKEN is not set: the analysis cache answers no one but this process")
+        if len(self.internal_api_token) < 32:
+            raise ValueError("INTERNAL_API_TOKEN must be set to a random value of at least 32 characters")
         return self
 
     @property

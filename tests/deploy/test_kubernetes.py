@@ -170,6 +170,22 @@ def test_only_the_gateway_reaches_postgres_and_secrets_are_only_referenced(objec
         if any(port.get("port") == 5432 for port in rule.get("ports", []))
     }
     assert to_postgres == {"gateway"}
+    # The gateway's internal port (the analysis cache) admits the analyzer's pods and no one else.
+    internal_rules = [
+        rule
+        for rule in policies["gateway"]["spec"]["ingress"]
+        if {"port": "internal"} in rule.get("ports", [])
+    ]
+    assert internal_rules == [
+        {
+            "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "analyzer"}}}],
+            "ports": [{"port": "internal"}],
+        }
+    ]
+    assert not any(
+        {"port": "internal"} in rule.get("ports", []) and "from" not in rule
+        for rule in policies["gateway"]["spec"]["ingress"]
+    )
     assert not [o for o in objects if o["kind"] == "Secret"]
     refs = {
         env["valueFrom"]["secretKeyRef"]["name"]

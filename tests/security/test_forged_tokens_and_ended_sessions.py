@@ -55,7 +55,12 @@ def test_the_secret_is_kept_across_starts_and_differs_between_installations(tmp_
     again = Mesh(MeshConfig.with_free_ports(tmp_path / "a"))
     other = Mesh(MeshConfig.with_free_ports(tmp_path / "b"))
     other.data_dir.mkdir(parents=True)
-    assert first._signing_secret() == again._signing_secret() != other._signing_secret()
+    secret = Mesh._kept_secret
+    assert (
+        secret(first, "JWT_SECRET", "jwt")
+        == secret(again, "JWT_SECRET", "jwt")
+        != secret(other, "JWT_SECRET", "jwt")
+    )
 
 
 def test_a_token_for_an_account_that_does_not_exist_is_401_everywhere(security_mesh: Mesh) -> None:
