@@ -562,6 +562,17 @@ class EventApplier:
     async def _apply(self, events: list[pipeline_pb2.StageEvent]) -> list[str]:
         async with self.sessions() as session, session.begin():
             repo = Repository(session)
+            # Outcomes that move the job's counters or tokens lock the job before the resume, the order
+            # a job edit and a batch start take them in.
+            await repo.lock_jobs_of_resumes(
+                sorted(
+                    {
+                        uuid.UUID(e.ref.resume_id)
+                        for e in events
+                        if _touches_the_job(e) and _is_uuid(e.ref.resume_id)
+                    }
+                )
+            )
             return [await self.pipeline.apply_event(repo, event) for event in events]
 
     @staticmethod
@@ -592,3 +603,15 @@ class EventApplier:
             log.exception(
                 "could not record that the %s result of %s was not stored", stage, event.ref.resume_id
             )
+
+
+def _touches_the_job(event: pipeline_pb2.StageEvent) -> bool:
+    return event.stage == pipeline_pb2.STAGE_ANALYZE or event.WhichOneof("outcome") in ("ranked", "failed")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

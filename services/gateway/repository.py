@@ -119,6 +119,17 @@ class Repository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def lock_jobs_of_resumes(self, resume_ids: list[uuid.UUID]) -> None:
+        """Lock the jobs of these resumes, in id order, before any resume: every transaction that locks a
+        job and its resumes (an edit, a batch start, a stored result) takes the job first, so no two of
+        them wait on each other in a cycle."""
+        if not resume_ids:
+            return
+        job_ids = select(Resume.job_id).where(Resume.id.in_(resume_ids)).scalar_subquery()
+        await self.session.execute(
+            select(Job.id).where(Job.id.in_(job_ids)).order_by(Job.id).with_for_update(key_share=False)
+        )
+
     async def resume_for_update(self, resume_id: uuid.UUID) -> Resume | None:
         return await self.session.scalar(select(Resume).where(Resume.id == resume_id).with_for_update())
 
