@@ -430,11 +430,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         )
         if len(files) > ctx.max_files_per_upload:
             raise InvalidInput(f"at most {ctx.max_files_per_upload} files per request")
-        items = []
-        for upload in files:
-            # Read one byte past the limit so an oversized file is refused without reading all of it.
-            content = await upload.read(ctx.max_file_bytes + 1)
-            items.append(UploadItem(filename=upload.filename or "resume", content=content))
+        # The parts are spooled to disk past a megabyte; each is read when its turn comes.
+        items = [UploadItem(upload.filename or "resume", upload.file) for upload in files]
         outcomes = await ctx.pipeline.register_files(r, user_id, job_id, items)
         out = []
         for outcome in outcomes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -31,6 +32,10 @@ from services.gateway.repository import Repository
 RESUME_STATUSES = get_args(schemas.ResumeStatus)
 SORTS = get_args(schemas.ResumeSort)
 FINISH_LOOK_BACK = timedelta(seconds=60)
+
+
+# An uploaded file is kept in memory up to this size, on disk past it.
+SPOOL_BYTES = 1024 * 1024
 
 
 class AnalysisCacheServicer(gateway_pb2_grpc.AnalysisCacheServiceServicer):
@@ -288,44 +293,50 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         owner = await self._owner(context)
         limits = self.ctx.limits
         await self.ctx.limiter.hit(f"upload:account:{owner}", limits.upload_per_account, 60, "uploads")
-        job_id: uuid.UUID | None = None
-        files: list[tuple[str, bytearray]] = []
-        # One byte past the limit is kept, so an oversized file is refused without holding all of it.
-        keep = self.ctx.max_file_bytes + 1
-        async for part in request_iterator:
-            kind = part.WhichOneof("part")
-            if kind == "job_id":
-                if job_id is not None or files:
-                    raise InvalidInput("job_id goes in the first message, once")
-                job_id = _id(part.job_id, "job_id")
-            elif kind == "filename":
-                if job_id is None:
-                    raise InvalidInput("the first message must carry the job_id")
-                if len(files) >= self.ctx.max_files_per_upload:
-                    raise InvalidInput(f"at most {self.ctx.max_files_per_upload} files per upload")
-                files.append((part.filename[:255], bytearray()))
-            elif kind == "chunk":
-                if not files:
-                    raise InvalidInput("a chunk came before any filename")
-                content = files[-1][1]
-                if len(content) < keep:
-                    content += part.chunk[: keep - len(content)]
-        if job_id is None:
-            raise InvalidInput("the upload named no job_id")
-        if not files:
-            raise InvalidInput("the upload carried no files")
-        items = [UploadItem(filename=name or "resume", content=bytes(content)) for name, content in files]
-        async with self._repo() as r:
-            outcomes = await self.ctx.pipeline.register_files(r, owner, job_id, items)
-            response = gateway_pb2.UploadResumesResponse()
-            for outcome in outcomes:
-                item = response.items.add(filename=outcome.filename, duplicate=outcome.duplicate)
-                if outcome.error is not None:
-                    item.error_code, item.error_message = outcome.error.code, outcome.error.message
-                elif outcome.resume is not None:
-                    item.resume_id, item.sha256 = str(outcome.resume.id), outcome.resume.sha256
-                    item.status = outcome.resume.status
-            return response
+        with contextlib.ExitStack() as spool:
+            job_id: uuid.UUID | None = None
+            # Each file is spooled to disk past a megabyte; one byte past the limit is kept, so an oversized
+            # file is refused without holding all of it.
+            files: list[tuple[str, tempfile.SpooledTemporaryFile[bytes]]] = []
+            sizes: list[int] = []
+            keep = self.ctx.max_file_bytes + 1
+            async for part in request_iterator:
+                kind = part.WhichOneof("part")
+                if kind == "job_id":
+                    if job_id is not None or files:
+                        raise InvalidInput("job_id goes in the first message, once")
+                    job_id = _id(part.job_id, "job_id")
+                elif kind == "filename":
+                    if job_id is None:
+                        raise InvalidInput("the first message must carry the job_id")
+                    if len(files) >= self.ctx.max_files_per_upload:
+                        raise InvalidInput(f"at most {self.ctx.max_files_per_upload} files per upload")
+                    spooled = spool.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
+                    files.append((part.filename[:255], spooled))
+                    sizes.append(0)
+                elif kind == "chunk":
+                    if not files:
+                        raise InvalidInput("a chunk came before any filename")
+                    if sizes[-1] < keep:
+                        piece = part.chunk[: keep - sizes[-1]]
+                        files[-1][1].write(piece)
+                        sizes[-1] += len(piece)
+            if job_id is None:
+                raise InvalidInput("the upload named no job_id")
+            if not files:
+                raise InvalidInput("the upload carried no files")
+            items = [UploadItem(name or "resume", spooled) for name, spooled in files]
+            async with self._repo() as r:
+                outcomes = await self.ctx.pipeline.register_files(r, owner, job_id, items)
+                response = gateway_pb2.UploadResumesResponse()
+                for outcome in outcomes:
+                    item = response.items.add(filename=outcome.filename, duplicate=outcome.duplicate)
+                    if outcome.error is not None:
+                        item.error_code, item.error_message = outcome.error.code, outcome.error.message
+                    elif outcome.resume is not None:
+                        item.resume_id, item.sha256 = str(outcome.resume.id), outcome.resume.sha256
+                        item.status = outcome.resume.status
+                return response
 
     async def StartBatch(
         self, request: gateway_pb2.StartBatchRequest, context: grpc.aio.ServicerContext

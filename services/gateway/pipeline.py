@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict
 from nats.aio.msg import Msg
@@ -97,8 +98,21 @@ def job_spec(job: Job) -> resume_pb2.JobSpec:
 
 @dataclass
 class UploadItem:
+    """One uploaded file, not yet read: its bytes stay where the transport put them (a file spooled to
+    disk past a small buffer) until register_files reads it, one file at a time, so the gateway's memory
+    does not grow with the size of a request."""
+
     filename: str
-    content: bytes
+    source: IO[bytes]
+
+    @classmethod
+    def of(cls, filename: str, content: bytes) -> UploadItem:
+        return cls(filename, io.BytesIO(content))
+
+    def read(self, limit: int) -> bytes:
+        """The file's bytes, at most limit + 1 of them (one past the limit is enough to refuse it)."""
+        self.source.seek(0)
+        return self.source.read(limit + 1)
 
 
 @dataclass
@@ -130,16 +144,16 @@ class PipelineService:
         self.user_token_budget = user_token_budget
 
     # uploads
-    def _check_file(self, item: UploadItem) -> str:
-        if len(item.content) > self.max_file_bytes:
+    def _check_file(self, filename: str, content: bytes) -> str:
+        if len(content) > self.max_file_bytes:
             raise BadFile(
-                f"{item.filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit",
+                f"{filename}: larger than the {self.max_file_bytes // (1024 * 1024)} MiB limit",
                 code="too_large",
             )
         try:
-            return sniff_kind(item.content)
+            return sniff_kind(content)
         except BadFile as exc:
-            raise BadFile(f"{item.filename}: {exc.message}", code=exc.code) from exc
+            raise BadFile(f"{filename}: {exc.message}", code=exc.code) from exc
 
     async def register_files(
         self, repo: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, items: list[UploadItem]
@@ -155,24 +169,26 @@ class PipelineService:
             item.filename = safe_filename(item.filename)
             outcome = UploadOutcome(filename=item.filename)
             outcomes.append(outcome)
+            # One file in memory at a time: read it, check it, store it, let it go.
+            content = await asyncio.to_thread(item.read, self.max_file_bytes)
             try:
-                kind = self._check_file(item)
+                kind = self._check_file(item.filename, content)
             except BadFile as exc:
                 outcome.error = exc
                 continue
-            sha256 = hashlib.sha256(item.content).hexdigest()
+            sha256 = hashlib.sha256(content).hexdigest()
             existing = seen.get(sha256) or await repo.resume_by_sha(job_id, sha256)
             if existing is not None:
                 outcome.resume, outcome.duplicate = existing, True
                 continue
-            await self.store.put(sha256, item.content)
+            await self.store.put(sha256, content)
             resume = Resume(
                 job_id=job_id,
                 owner_id=owner_id,
                 filename=item.filename[:500],
                 sha256=sha256,
                 content_type=CONTENT_TYPES[kind],
-                size_bytes=len(item.content),
+                size_bytes=len(content),
                 status="uploaded",
                 stage_seconds={},
             )

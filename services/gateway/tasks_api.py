@@ -194,7 +194,7 @@ def add_task_routes(app: FastAPI) -> None:
         current: CurrentTask, files: Annotated[list[UploadFile], File()]
     ) -> dict[str, Any]:
         task, ctx = current
-        items = [UploadItem(u.filename or "resume", await u.read(ctx.max_file_bytes + 1)) for u in files]
+        items = [UploadItem(u.filename or "resume", u.file) for u in files]
         async with ctx.sessions() as db, db.begin():
             outcomes = await ctx.pipeline.register_files(Repository(db), task.user_id, task.job_id, items)
         out = [
