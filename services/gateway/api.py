@@ -38,7 +38,7 @@ from services.common.tracing import context_from, trace_id, tracer
 from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
 from services.gateway.db import refused_value
-from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit
+from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, is_job_upload
 from services.gateway.operations import batch_out, job_out, resume_row
 from services.gateway.pipeline import PipelineService, UploadItem
 from services.gateway.ratelimit import RateLimiter
@@ -415,7 +415,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         status_code=201,
         response_model=schemas.UploadResponse,
         tags=["resumes"],
-        responses=schemas.error_responses(400, 401, 404, 422, 429),
+        responses=schemas.error_responses(400, 401, 404, 413, 422, 429),
     )
     async def upload_resumes(
         job_id: uuid.UUID,
@@ -693,11 +693,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def get_batch(batch_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.BatchOut:
         return batch_out(await operations.owned_batch(r, user_id, batch_id), ctx.limits.batch_stall_seconds)
 
-    app.add_middleware(
-        BodyLimit,
-        bounds=lambda: (
-            ctx.limits.max_json_body_bytes,
-            ctx.max_files_per_upload * ctx.max_file_bytes + MULTIPART_OVERHEAD,
-        ),
-    )
+    def body_limit(method: str, path: str) -> int:
+        if is_job_upload(method, path):
+            return ctx.max_files_per_upload * ctx.max_file_bytes + MULTIPART_OVERHEAD
+        if (method, path) == ("POST", "/upload_files"):
+            return ctx.limits.task_max_bytes + MULTIPART_OVERHEAD
+        return ctx.limits.max_json_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
     return app

@@ -1,9 +1,10 @@
 """Request bodies bounded by route, refused before they are read.
 
 A pure ASGI middleware: a Content-Length past the route's bound is answered 413 at once; a body sent
-without one (chunked) is counted as it arrives and cut off at the bound. Upload routes may carry up to
-MAX_FILES_PER_UPLOAD files of MAX_FILE_BYTES; every other route, a JSON document of at most
-MAX_JSON_BODY_BYTES.
+without one (chunked) is counted as it arrives and cut off at the bound. The bound of each request
+comes from a function of its method and path (see api.create_app): uploads to a job may carry up to
+MAX_FILES_PER_UPLOAD files of MAX_FILE_BYTES, the task API's uploads TASK_MAX_BYTES, every other route
+a JSON document of at most MAX_JSON_BODY_BYTES.
 """
 
 from __future__ import annotations
@@ -18,29 +19,24 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Routes whose bodies are files (multipart); the rest take JSON or nothing.
-UPLOAD_ROUTES = ("/upload_files",)
 MULTIPART_OVERHEAD = 1024 * 1024
 
 
-def is_upload(method: str, path: str) -> bool:
-    return method == "POST" and (
-        path in UPLOAD_ROUTES or (path.startswith("/api/jobs/") and path.endswith("/resumes"))
-    )
+def is_job_upload(method: str, path: str) -> bool:
+    return method == "POST" and path.startswith("/api/jobs/") and path.endswith("/resumes")
 
 
 class BodyLimit:
-    def __init__(self, app: App, *, bounds: Callable[[], tuple[int, int]]) -> None:
-        """bounds gives (JSON body bytes, upload body bytes), read when a request comes."""
+    def __init__(self, app: App, *, limit_for: Callable[[str, str], int]) -> None:
+        """limit_for(method, path) is the bound of a request's body, read when the request comes."""
         self.app = app
-        self.bounds = bounds
+        self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        json_bytes, upload_bytes = self.bounds()
-        limit = upload_bytes if is_upload(scope["method"], scope["path"]) else json_bytes
+        limit = self.limit_for(scope["method"], scope["path"])
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _refuse(send, limit)

@@ -50,6 +50,7 @@ ERROR_DESCRIPTIONS = {
     403: "the account may not do this yet",
     404: "not found, or not yours",
     409: "conflicts with the current state",
+    413: "the request body, or what it would add, is larger than its bound",
     422: "the request is not valid",
     429: "rate limited; see Retry-After",
     503: "a dependency is unavailable",

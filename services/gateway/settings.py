@@ -58,6 +58,10 @@ class GatewaySettings(ServiceSettings):
     upload_per_client: int = Field(default=120, alias="RATE_LIMIT_UPLOAD_PER_CLIENT")
     resend_cooldown_seconds: int = Field(default=60, alias="CODE_RESEND_COOLDOWN_SECONDS")
     task_ttl_seconds: int = Field(default=24 * 3600, alias="TASK_TTL_SECONDS")
+    # The anonymous task API is bounded: tasks a client may open per hour, and what one task may hold.
+    tasks_per_client_per_hour: int = Field(default=20, alias="TASKS_PER_CLIENT_PER_HOUR")
+    task_max_files: int = Field(default=50, alias="TASK_MAX_FILES")
+    task_max_bytes: int = Field(default=100 * 1024 * 1024, alias="TASK_MAX_BYTES")
     batch_stall_seconds: float = Field(default=600, gt=0, alias="BATCH_STALL_SECONDS")
     # Back-pressure: work waiting in the queue beyond this refuses new batches with 503 and Retry-After.
     max_queued_work: int = Field(default=20_000, gt=0, alias="MAX_QUEUED_WORK")

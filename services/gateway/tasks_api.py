@@ -19,9 +19,9 @@ from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from services.common.errors import InvalidInput, Unauthorized
+from services.common.errors import InvalidInput, TooLarge, Unauthorized
 from services.gateway.models import Batch, Job, Resume, Task, User
 from services.gateway.pipeline import UploadItem, job_content_hash
 from services.gateway.repository import Repository
@@ -140,7 +140,7 @@ CurrentTask = Annotated[tuple[Task, Any], Depends(current_task)]
 
 
 def add_task_routes(app: FastAPI) -> None:
-    token_errors = error_responses(400, 401, 422, 503)
+    token_errors = error_responses(400, 401, 413, 422, 429, 503)
 
     @app.post(
         "/create_task",
@@ -153,7 +153,9 @@ def add_task_routes(app: FastAPI) -> None:
         """A new task and its token; the token is shown once."""
         ctx = request.app.state.ctx
         client = request.client.host if request.client else "unknown"
-        await ctx.limiter.hit(f"task:client:{client}", ctx.limits.signup_per_client, 60, "new tasks")
+        await ctx.limiter.hit(
+            f"task:client:{client}", ctx.limits.tasks_per_client_per_hour, 3600, "new tasks"
+        )
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         task_id = uuid.uuid4()
         expires = datetime.now(UTC) + timedelta(seconds=ctx.limits.task_ttl_seconds)
@@ -191,11 +193,28 @@ def add_task_routes(app: FastAPI) -> None:
         responses=token_errors,
     )
     async def upload_files(
-        current: CurrentTask, files: Annotated[list[UploadFile], File()]
+        current: CurrentTask, files: Annotated[list[UploadFile], File()], request: Request
     ) -> dict[str, Any]:
+        """Files for the task: at most TASK_MAX_FILES of them and TASK_MAX_BYTES in all, over every call."""
         task, ctx = current
+        client = request.client.host if request.client else "unknown"
+        await ctx.limiter.hit(f"upload:client:{client}", ctx.limits.upload_per_client, 60, "uploads")
         items = [UploadItem(u.filename or "resume", u.file) for u in files]
         async with ctx.sessions() as db, db.begin():
+            held = (
+                await db.execute(
+                    select(func.count(Resume.id), func.coalesce(func.sum(Resume.size_bytes), 0)).where(
+                        Resume.job_id == task.job_id
+                    )
+                )
+            ).one()
+            adding = sum(u.size or 0 for u in files)
+            if held[0] + len(files) > ctx.limits.task_max_files:
+                raise InvalidInput(
+                    f"a task holds at most {ctx.limits.task_max_files} files ({held[0]} so far)"
+                )
+            if held[1] + adding > ctx.limits.task_max_bytes:
+                raise TooLarge(f"a task holds at most {ctx.limits.task_max_bytes:,} bytes of files")
             outcomes = await ctx.pipeline.register_files(Repository(db), task.user_id, task.job_id, items)
         out = [
             {"filename": o.filename, "error": {"code": o.error.code, "message": o.error.message}}
