@@ -53,10 +53,12 @@ def test_structuring_any_text_never_fails_and_keeps_its_invariants(text: str) ->
     assert parsed.total_years_experience >= 0
     for entry in parsed.experience:
         if entry.HasField("start") and entry.HasField("end") and entry.start.year and entry.end.year:
-            assert (entry.start.year, entry.start.month) <= (
-                entry.end.year,
-                entry.end.month,
-            ) or entry.end.year == 0
+            # Month 0 is unknown: a start in that year's January at the earliest, an end in its December
+            # at the latest ("Jan 2010 - 2010" is a valid range).
+            assert (entry.start.year, entry.start.month or 1) <= (entry.end.year, entry.end.month or 12), (
+                entry
+            )
+            assert entry.duration_months >= 0
     assert len({skill.name for skill in parsed.skills}) == len(parsed.skills)
     # The same text always gives the same structure.
     assert structure_resume(text, TAXONOMY, AS_OF) == parsed

@@ -56,8 +56,9 @@ async def _client_seen(settings: GatewaySettings, peer: str, forwarded_for: str)
 
 
 def test_only_the_configured_proxies_name_the_client() -> None:
-    unset = GatewaySettings(JWT_SECRET="x" * 40)
+    secrets = {"JWT_SECRET": "x" * 40, "INTERNAL_API_TOKEN": "y" * 40}
+    unset = GatewaySettings(**secrets)
     assert asyncio.run(_client_seen(unset, "127.0.0.1", "198.51.100.7")) == "127.0.0.1"
-    behind = GatewaySettings(JWT_SECRET="x" * 40, FORWARDED_ALLOW_IPS="10.244.0.0/16")
+    behind = GatewaySettings(**secrets, FORWARDED_ALLOW_IPS="10.244.0.0/16")
     assert asyncio.run(_client_seen(behind, "10.244.3.9", "198.51.100.7")) == "198.51.100.7"
     assert asyncio.run(_client_seen(behind, "10.99.0.1", "198.51.100.7")) == "10.99.0.1"
