@@ -91,6 +91,7 @@ async def main() -> None:
         job_token_budget=settings.job_token_budget,
         user_token_budget=settings.user_token_budget,
         max_queued_work=settings.max_queued_work,
+        dispatch_window=settings.dispatch_window,
     )
     applier = EventApplier(sessions, pipeline)
     channels = {
@@ -190,6 +191,7 @@ async def main() -> None:
                 await asyncio.wait_for(stop.wait(), timeout=settings.queue_watch_seconds)
 
     queue_watch = asyncio.create_task(watch_queues())
+    dispatcher = asyncio.create_task(pipeline.run_dispatcher(stop))
     http = uvicorn.Server(http_config(app, settings))
     # The gateway handles SIGTERM itself (stop event); uvicorn must not capture and re-raise it.
     http.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
@@ -208,6 +210,8 @@ async def main() -> None:
         await consumer
     expiry.cancel()
     queue_watch.cancel()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(dispatcher, timeout=5)
     await grpc_server.stop(settings.shutdown_grace_seconds)
     await internal_server.stop(settings.shutdown_grace_seconds)
     for channel in channels.values():

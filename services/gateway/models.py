@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -122,6 +123,19 @@ class Resume(Base):
         UniqueConstraint("job_id", "sha256", name="uq_resumes_job_sha256"),
         Index("ix_resumes_job_score", "job_id", "final_score"),
         Index("ix_resumes_job_status", "job_id", "status"),
+        # The resumes waiting for their turn (the dispatcher's queue), in each owner's order.
+        Index(
+            "ix_resumes_waiting",
+            "owner_id",
+            "updated_at",
+            postgresql_where=text("status = 'queued' AND dispatched_at IS NULL"),
+        ),
+        # The resumes in progress: what the dispatcher counts against its window.
+        Index(
+            "ix_resumes_active",
+            "status",
+            postgresql_where=text("status IN ('queued', 'extracting', 'ranking')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
@@ -138,6 +152,10 @@ class Resume(Base):
         ForeignKey("batches.id", ondelete="SET NULL"), nullable=True
     )
     run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    # When the dispatcher sent this run's extract task (None: queued, waiting for its turn), and the
+    # trace context of the request that queued it, so its trace goes on from that request.
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    trace_carrier: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     candidate_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     parsed: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     # The parsed skill names joined by " | ": what the ranked table's text search reads.

@@ -10,11 +10,13 @@ arrives while the transaction that queued its work is still open waits for that 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -23,6 +25,8 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
+from opentelemetry import context as otel_context
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -39,8 +43,10 @@ from services.common.errors import (
     Unavailable,
 )
 from services.common.files import CONTENT_TYPES, safe_filename, sniff_kind
+from services.common.logging import bind_log_context, log_context, reset_log_context
 from services.common.metrics import RESUMES_FINISHED
 from services.common.redaction import redact
+from services.common.tracing import REQUEST_ID, carrier, context_from
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.repository import ACTIVE_STATUSES, SKILL_SEPARATOR, Repository
 
@@ -134,8 +140,13 @@ class PipelineService:
         job_token_budget: int = 500_000,
         user_token_budget: int = 2_000_000,
         max_queued_work: int = 20_000,
+        dispatch_window: int = 16,
+        dispatch_idle_seconds: float = 0.25,
     ) -> None:
         self.max_queued_work = max_queued_work
+        self.dispatch_window = dispatch_window
+        self.dispatch_idle_seconds = dispatch_idle_seconds
+        self._wake = asyncio.Event()
         self.sessions = sessions
         self.js = js
         self.store = store
@@ -234,7 +245,7 @@ class PipelineService:
             raise InvalidInput(
                 "no resumes to process: upload resumes first, or name resumes to process again"
             )
-        await self.check_room(len(resumes))
+        await self.check_room(len(resumes), repo)
         batch = Batch(
             job_id=job_id, owner_id=owner_id, total=len(resumes), completed=0, failed=0, status="running"
         )
@@ -242,7 +253,10 @@ class PipelineService:
         await repo.session.flush()
         completed_back = sum(1 for r in resumes if r.status == "completed")
         failed_back = sum(1 for r in resumes if r.status == "failed")
-        tasks = []
+        # Queued, not sent: the dispatcher sends each resume's extract task when its turn comes,
+        # round-robin between owners, so a large batch never holds a small one back.
+        queued_by = carrier(request_id=log_context().get("request_id", ""))
+        now = datetime.now(UTC)
         for resume in resumes:
             resume.status = "queued"
             resume.batch_id = batch.id
@@ -250,42 +264,85 @@ class PipelineService:
             resume.failure_reason = resume.failure_message = None
             resume.final_score = resume.passed = None
             resume.ranking = None
-            resume.updated_at = datetime.now(UTC)
-            received = resume.created_at or resume.updated_at
-            task = pipeline_pb2.ExtractTask(
-                ref=pipeline_pb2.WorkRef(
-                    resume_id=str(resume.id),
-                    job_id=str(job_id),
-                    batch_id=str(batch.id),
-                    run_id=str(resume.run_id),
-                ),
-                file_sha256=resume.sha256,
-                filename=resume.filename,
-                content_type=resume.content_type,
-                # "Present" in the resume means the month it was received, on every run of it.
-                as_of=resume_pb2.YearMonth(year=received.year, month=received.month),
-            )
-            tasks.append((task, f"{resume.run_id}:extract"))
+            resume.updated_at = now
+            resume.dispatched_at = None
+            resume.trace_carrier = queued_by
         if completed_back or failed_back:
             await repo.move_job_counters(job_id, completed=-completed_back, failed=-failed_back)
         await repo.session.flush()
-        # Published while the rows are locked: an early result waits for this commit; if the commit
-        # fails, the results carry a run id no resume has and are ignored.
-        await asyncio.gather(
-            *(
-                screener_nats.publish_work(self.js, screener_nats.SUBJECT_EXTRACT, t, msg_id)
-                for t, msg_id in tasks
-            )
-        )
+        # Once these rows are committed the dispatcher has work: wake it rather than wait for its tick.
+        event.listen(repo.session.sync_session, "after_commit", lambda _: self.wake(), once=True)
         return batch
 
-    async def check_room(self, adding: int) -> None:
-        """Back-pressure: refuse new work while the queue holds more than it may (nothing is dropped;
-        the client retries after Retry-After)."""
+    def wake(self) -> None:
+        self._wake.set()
+
+    @staticmethod
+    def _extract_task(resume: Resume) -> pipeline_pb2.ExtractTask:
+        received = resume.created_at or resume.updated_at
+        return pipeline_pb2.ExtractTask(
+            ref=pipeline_pb2.WorkRef(
+                resume_id=str(resume.id),
+                job_id=str(resume.job_id),
+                batch_id=str(resume.batch_id or ""),
+                run_id=str(resume.run_id),
+            ),
+            file_sha256=resume.sha256,
+            filename=resume.filename,
+            content_type=resume.content_type,
+            # "Present" in the resume means the month it was received, on every run of it.
+            as_of=resume_pb2.YearMonth(year=received.year, month=received.month),
+        )
+
+    async def dispatch(self) -> int:
+        """Send the extract tasks of the next waiting resumes, round-robin by owner, keeping at most
+        DISPATCH_WINDOW resumes in progress; returns how many were sent.
+
+        Sent while their rows are locked, and marked sent in the same transaction: a result that comes
+        early waits for the commit, and a send whose commit fails is sent again with the same message
+        id, which JetStream drops as a duplicate.
+        """
+        async with self.sessions() as session, session.begin():
+            repo = Repository(session)
+            room = self.dispatch_window - await repo.in_flight()
+            if room <= 0:
+                return 0
+            resumes = await repo.next_turns(room)
+            now = datetime.now(UTC)
+            for resume in resumes:
+                with resumed_trace(resume.trace_carrier or {}):
+                    await screener_nats.publish_work(
+                        self.js,
+                        screener_nats.SUBJECT_EXTRACT,
+                        self._extract_task(resume),
+                        f"{resume.run_id}:extract",
+                    )
+                resume.dispatched_at = now
+            return len(resumes)
+
+    async def run_dispatcher(self, stop: asyncio.Event) -> None:
+        """Dispatch whenever there is room and work: woken by new batches and finished resumes, and every
+        DISPATCH_IDLE_SECONDS in any case (another gateway replica's batches, a missed wake-up)."""
+        while not stop.is_set():
+            try:
+                sent = await self.dispatch()
+            except Exception as exc:  # Postgres or NATS away for a moment: try again shortly
+                log.warning("dispatching failed (%s); retrying", exc)
+                sent = 0
+                await asyncio.sleep(1.0)
+            if sent == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.dispatch_idle_seconds)
+
+    async def check_room(self, adding: int, repo: Repository) -> None:
+        """Back-pressure: refuse new work while the queue (the work stream and the resumes waiting for
+        their turn) holds more than it may (nothing is dropped; the client retries after Retry-After)."""
         try:
-            waiting = (await self.js.stream_info(screener_nats.WORK_STREAM)).state.messages
+            sent = (await self.js.stream_info(screener_nats.WORK_STREAM)).state.messages
         except Exception as exc:
             raise Unavailable("the work queue cannot be reached; retry shortly", retry_after=5) from exc
+        waiting = sent + await repo.waiting()
         if waiting + adding > self.max_queued_work:
             raise Unavailable(
                 f"the work queue is full ({waiting} waiting, {self.max_queued_work} at most); retry later",
@@ -301,7 +358,7 @@ class PipelineService:
         resumes = await repo.resumes_to_rescore(job.id)
         if not resumes:
             return None
-        await self.check_room(len(resumes))
+        await self.check_room(len(resumes), repo)
         batch = Batch(
             job_id=job.id, owner_id=job.owner_id, total=len(resumes), completed=0, failed=0, status="running"
         )
@@ -591,10 +648,10 @@ class EventApplier:
             )
             return [await self.pipeline.apply_event(repo, event) for event in events]
 
-    @staticmethod
-    def _applied(event: pipeline_pb2.StageEvent, result: str) -> None:
+    def _applied(self, event: pipeline_pb2.StageEvent, result: str) -> None:
         if result in ("completed", "failed"):
             RESUMES_FINISHED.labels(result).inc()
+            self.pipeline.wake()  # a slot is free: the next turn may go
         log.debug("event %s for %s: %s", event.WhichOneof("outcome"), event.ref.resume_id, result)
 
     async def give_up(self, msg: Msg, exc: BaseException) -> None:
@@ -631,3 +688,15 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def resumed_trace(queued_by: dict[str, str]) -> Iterator[None]:
+    """Go on with the trace (and request id) of the request that queued a resume."""
+    token = otel_context.attach(context_from(queued_by))
+    bound = bind_log_context(request_id=queued_by.get(REQUEST_ID, ""))
+    try:
+        yield
+    finally:
+        reset_log_context(bound)
+        otel_context.detach(token)

@@ -119,6 +119,44 @@ class Repository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    # the dispatcher's queue
+    async def in_flight(self) -> int:
+        """Resumes whose work was sent to the workers and is not finished."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Resume)
+            .where(Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
+        )
+        return int(count or 0)
+
+    async def waiting(self) -> int:
+        """Resumes queued and waiting for their turn."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Resume)
+            .where(Resume.status == "queued", Resume.dispatched_at.is_(None))
+        )
+        return int(count or 0)
+
+    async def next_turns(self, limit: int) -> list[Resume]:
+        """Up to `limit` waiting resumes, round-robin by owner (each owner's first, then each one's second,
+        ...), locked; rows another gateway is dispatching are skipped."""
+        turn = (
+            func.row_number()
+            .over(partition_by=Resume.owner_id, order_by=(Resume.updated_at, Resume.created_at, Resume.id))
+            .label("turn")
+        )
+        waiting = (
+            select(Resume.id, Resume.updated_at, turn)
+            .where(Resume.status == "queued", Resume.dispatched_at.is_(None))
+            .subquery()
+        )
+        chosen = select(waiting.c.id).order_by(waiting.c.turn, waiting.c.updated_at).limit(limit)
+        rows = await self.session.scalars(
+            select(Resume).where(Resume.id.in_(chosen)).with_for_update(skip_locked=True)
+        )
+        return sorted(rows, key=lambda r: (r.updated_at, r.created_at, r.id))
+
     async def lock_jobs_of_resumes(self, resume_ids: list[uuid.UUID]) -> None:
         """Lock the jobs of these resumes, in id order, before any resume: every transaction that locks a
         job and its resumes (an edit, a batch start, a stored result) takes the job first, so no two of

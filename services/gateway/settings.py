@@ -65,6 +65,10 @@ class GatewaySettings(ServiceSettings):
     batch_stall_seconds: float = Field(default=600, gt=0, alias="BATCH_STALL_SECONDS")
     # Back-pressure: work waiting in the queue beyond this refuses new batches with 503 and Retry-After.
     max_queued_work: int = Field(default=20_000, gt=0, alias="MAX_QUEUED_WORK")
+    # Resumes in progress at once (all owners together): the dispatcher sends the next ones round-robin
+    # by owner as these finish. Enough to keep every worker busy; small enough that a newcomer waits
+    # behind at most this many.
+    dispatch_window: int = Field(default=16, gt=0, alias="DISPATCH_WINDOW")
     queue_watch_seconds: float = Field(default=10, gt=0, alias="QUEUE_WATCH_SECONDS")
     task_sweep_seconds: float = Field(default=60, gt=0, alias="TASK_SWEEP_SECONDS")
     # LLM analysis budgets in tokens (in + out); a job may set its own.

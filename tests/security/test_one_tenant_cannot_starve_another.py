@@ -1,0 +1,54 @@
+"""A recruiter's small batch is not queued behind another tenant's large one: the dispatcher sends work
+round-robin by owner and keeps at most DISPATCH_WINDOW resumes in progress, so the small batch waits
+behind that window, not behind the whole large batch."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from services.demo.mailbox import MailSink
+from services.demo.samples import SAMPLE_JOB
+from services.launcher import Mesh
+from tests.faults.conftest import resume_files
+from tests.helpers import wait_for_batch
+from tests.security.conftest import signed_up
+
+LARGE, SMALL = 200, 5
+WINDOW = 16  # DISPATCH_WINDOW's default
+
+
+def _completed(client: httpx.Client, job_id: str) -> int:
+    return int(client.get(f"/api/jobs/{job_id}").json()["completed_resumes"])
+
+
+def _start(client: httpx.Client, count: int) -> tuple[str, str]:
+    job = client.post("/api/jobs", json=SAMPLE_JOB).json()
+    files = [("files", (name, content, "application/pdf")) for name, content in resume_files(count)]
+    assert client.post(f"/api/jobs/{job['id']}/resumes", files=files).status_code == 201
+    batch = client.post("/api/batches", json={"job_id": job["id"]})
+    assert batch.status_code == 202, batch.text
+    return job["id"], batch.json()["id"]
+
+
+def test_a_small_batch_finishes_while_a_large_one_is_still_running(
+    security_mesh: Mesh, mailbox: MailSink
+) -> None:
+    large, small = signed_up(security_mesh, mailbox).client, signed_up(security_mesh, mailbox).client
+    large_job, large_batch = _start(large, LARGE)
+    # The large batch is under way and fills the pipeline.
+    deadline = time.monotonic() + 120
+    while _completed(large, large_job) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    _, small_batch = _start(small, SMALL)
+    before = _completed(large, large_job)
+    done = wait_for_batch(small, small_batch)
+    after = _completed(large, large_job)
+    assert (done["completed"], done["failed"]) == (SMALL, 0)
+    # While the small batch ran, the large one finished at most the window it already had in progress
+    # and its share of the turns: the small batch did not wait for the rest of the large one.
+    assert after - before <= 2 * WINDOW, (before, after)
+    assert after < LARGE
+    wait_for_batch(large, large_batch, timeout=600)
+    assert _completed(large, large_job) == LARGE
