@@ -102,6 +102,19 @@ def test_scaled_objects_use_only_documented_keda_fields_and_real_consumers(objec
     assert hpa["gateway"]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
 
 
+def test_the_dispatch_window_lets_keda_reach_the_largest_scale(objects: list[dict]) -> None:
+    """The gateway sends at most DISPATCH_WINDOW resumes at a time, and KEDA scales on what waits in the
+    queues: the window must hold enough for every extractor and ranker replica's lag threshold."""
+    (config,) = _of(objects, "ConfigMap").values()
+    scaled = _of(objects, "ScaledObject")
+    needed = sum(
+        scaled[name]["spec"]["maxReplicaCount"]
+        * int(scaled[name]["spec"]["triggers"][0]["metadata"]["lagThreshold"])
+        for name in ("extractor", "ranker")
+    )
+    assert int(config["data"]["DISPATCH_WINDOW"]) >= needed > 0
+
+
 def test_every_deployment_has_probes_resources_and_a_locked_down_security_context(
     objects: list[dict],
 ) -> None:
