@@ -637,15 +637,14 @@ class EventApplier:
             repo = Repository(session)
             # Outcomes that move the job's counters or tokens lock the job before the resume, the order
             # a job edit and a batch start take them in.
+            ids = {e.ref.resume_id: uuid.UUID(e.ref.resume_id) for e in events if _is_uuid(e.ref.resume_id)}
             await repo.lock_jobs_of_resumes(
                 sorted(
-                    {
-                        uuid.UUID(e.ref.resume_id)
-                        for e in events
-                        if _touches_the_job(e) and _is_uuid(e.ref.resume_id)
-                    }
+                    {ids[e.ref.resume_id] for e in events if _touches_the_job(e) and e.ref.resume_id in ids}
                 )
             )
+            # Then every resume the events are about, in id order, whatever order the events came in.
+            await repo.lock_resumes(sorted(set(ids.values())))
             return [await self.pipeline.apply_event(repo, event) for event in events]
 
     def _applied(self, event: pipeline_pb2.StageEvent, result: str) -> None:

@@ -168,6 +168,14 @@ class Repository:
             select(Job.id).where(Job.id.in_(job_ids)).order_by(Job.id).with_for_update(key_share=False)
         )
 
+    async def lock_resumes(self, resume_ids: list[uuid.UUID]) -> None:
+        """Lock these resumes in id order. The lock order everywhere: a job before its resumes, and
+        several resumes in id order, so no two transactions wait on each other in a cycle."""
+        if resume_ids:
+            await self.session.execute(
+                select(Resume.id).where(Resume.id.in_(resume_ids)).order_by(Resume.id).with_for_update()
+            )
+
     async def resume_for_update(self, resume_id: uuid.UUID) -> Resume | None:
         return await self.session.scalar(select(Resume).where(Resume.id == resume_id).with_for_update())
 
@@ -177,8 +185,9 @@ class Repository:
             query = query.where(Resume.status == "uploaded")
         else:
             query = query.where(Resume.id.in_(resume_ids))
-        result = await self.session.scalars(query.order_by(Resume.created_at, Resume.id).with_for_update())
-        return list(result)
+        # Locked in id order, as every transaction locks several resumes (see lock_resumes).
+        result = await self.session.scalars(query.order_by(Resume.id).with_for_update())
+        return sorted(result, key=lambda r: (r.created_at, r.id))
 
     async def stored_embeddings(self, owner_id: uuid.UUID, sha256: str) -> bytes | None:
         """Embeddings already computed for the same file in another of the owner's jobs."""
@@ -214,10 +223,10 @@ class Repository:
                 Resume.status.in_(("completed", "ranking")),
                 Resume.parsed.is_not(None),
             )
-            .order_by(Resume.created_at, Resume.id)
+            .order_by(Resume.id)
             .with_for_update()
         )
-        return list(result)
+        return sorted(result, key=lambda r: (r.created_at, r.id))
 
     async def rank_of(self, resume: Resume) -> int | None:
         if resume.final_score is None:

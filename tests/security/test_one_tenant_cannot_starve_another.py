@@ -36,6 +36,8 @@ def test_a_small_batch_finishes_while_a_large_one_is_still_running(
     security_mesh: Mesh, mailbox: MailSink
 ) -> None:
     large, small = signed_up(security_mesh, mailbox).client, signed_up(security_mesh, mailbox).client
+    log = security_mesh.logs / "gateway-0.log"
+    log_start = log.stat().st_size
     large_job, large_batch = _start(large, LARGE)
     # The large batch is under way and fills the pipeline.
     deadline = time.monotonic() + 120
@@ -52,3 +54,7 @@ def test_a_small_batch_finishes_while_a_large_one_is_still_running(
     assert after < LARGE
     wait_for_batch(large, large_batch, timeout=600)
     assert _completed(large, large_job) == LARGE
+    # Results stored side by side lock a job before its resumes, and resumes in id order: no deadlock.
+    with log.open("rb") as handle:
+        handle.seek(log_start)
+        assert "deadlock detected" not in handle.read().decode(errors="replace")
