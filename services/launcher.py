@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -29,7 +30,40 @@ log = logging.getLogger(__name__)
 WORKER_SERVICES = ("extractor", "ranker", "analyzer")
 
 
+_handed_out: set[int] = set()
+
+
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands out as the source of outgoing connections."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def free_port() -> int:
+    """A free port to listen on, chosen below the kernel's ephemeral range.
+
+    A port chosen inside that range can be taken, between the choice and the bind, as the source port
+    of any outgoing connection (the service's own, to Postgres or NATS, included), and the service
+    then fails to start; outside it only another listener can take it, and binding here checks that.
+    """
+    ephemeral = _ephemeral_ports()
+    candidates = range(20000, min(ephemeral.start, 32768)) if ephemeral.start > 21000 else range(0)
+    for _ in range(200):
+        if not candidates:
+            break
+        port = random.choice(candidates)
+        if port in _handed_out:  # chosen before and perhaps not bound yet: never twice
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _handed_out.add(port)
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
