@@ -353,14 +353,23 @@ class PipelineService:
     async def rescore_job(self, repo: Repository, job: Job) -> Batch | None:
         """Score every processed resume of a job again after an edit, from stored parse and embeddings.
 
-        Resumes still being ranked are included too, so no result computed from the old job lands.
+        Resumes still being ranked are sent again too, so no result computed from the old job lands; they
+        stay in the batch they belong to (which would otherwise never finish), and the new batch counts
+        the completed resumes it re-scores.
         """
         resumes = await repo.resumes_to_rescore(job.id)
         if not resumes:
             return None
         await self.check_room(len(resumes), repo)
+        rescored = sum(1 for r in resumes if r.status == "completed")
         batch = Batch(
-            job_id=job.id, owner_id=job.owner_id, total=len(resumes), completed=0, failed=0, status="running"
+            job_id=job.id,
+            owner_id=job.owner_id,
+            total=rescored,
+            completed=0,
+            failed=0,
+            status="running" if rescored else "done",
+            finished_at=None if rescored else datetime.now(UTC),
         )
         repo.add(batch)
         await repo.session.flush()
@@ -368,14 +377,16 @@ class PipelineService:
         spec = job_spec(job)
         tasks = []
         for resume in resumes:
-            resume.status, resume.batch_id, resume.run_id = "ranking", batch.id, uuid.uuid4()
+            if resume.status == "completed" or resume.batch_id is None:
+                resume.batch_id = batch.id
+            resume.status, resume.run_id = "ranking", uuid.uuid4()
             resume.updated_at = datetime.now(UTC)
             parsed = ParseDict(resume.parsed or {}, resume_pb2.ParsedResume(), ignore_unknown_fields=True)
             task = pipeline_pb2.RankTask(
                 ref=pipeline_pb2.WorkRef(
                     resume_id=str(resume.id),
                     job_id=str(job.id),
-                    batch_id=str(batch.id),
+                    batch_id=str(resume.batch_id),
                     run_id=str(resume.run_id),
                 ),
                 job=spec,

@@ -139,19 +139,30 @@ class Repository:
         return int(count or 0)
 
     async def next_turns(self, limit: int) -> list[Resume]:
-        """Up to `limit` waiting resumes, round-robin by owner (each owner's first, then each one's second,
-        ...), locked; rows another gateway is dispatching are skipped."""
-        turn = (
-            func.row_number()
-            .over(partition_by=Resume.owner_id, order_by=(Resume.updated_at, Resume.created_at, Resume.id))
-            .label("turn")
+        """Up to `limit` waiting resumes, fairest first, locked; rows another gateway is dispatching are
+        skipped.
+
+        A waiting resume's load is how many of its owner's resumes would be in progress once it is sent
+        (those already in progress plus its place in its owner's queue); the lowest load goes first, so
+        an owner with nothing in progress is served before one with many, and owners with equal shares
+        take turns.
+        """
+        active = (
+            select(Resume.owner_id, func.count().label("n"))
+            .where(Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
+            .group_by(Resume.owner_id)
+            .subquery()
+        )
+        turn = func.row_number().over(
+            partition_by=Resume.owner_id, order_by=(Resume.updated_at, Resume.created_at, Resume.id)
         )
         waiting = (
-            select(Resume.id, Resume.updated_at, turn)
+            select(Resume.id, Resume.updated_at, (turn + func.coalesce(active.c.n, 0)).label("load"))
+            .outerjoin(active, active.c.owner_id == Resume.owner_id)
             .where(Resume.status == "queued", Resume.dispatched_at.is_(None))
             .subquery()
         )
-        chosen = select(waiting.c.id).order_by(waiting.c.turn, waiting.c.updated_at).limit(limit)
+        chosen = select(waiting.c.id).order_by(waiting.c.load, waiting.c.updated_at).limit(limit)
         rows = await self.session.scalars(
             select(Resume).where(Resume.id.in_(chosen)).with_for_update(skip_locked=True)
         )
