@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -239,16 +240,16 @@ def create_app(ctx: ApiContext) -> FastAPI:
             f"signup:client:{_client(request)}", ctx.limits.signup_per_client, 60, "sign-ups"
         )
         user = await ctx.auth.signup(r, body.email, body.password, body.name)
-        mail = await ctx.auth.new_code(r, user, "verify") if user is not None else None
-        if user is None:
+        mail = None
+        if user is not None:
+            mail = await ctx.auth.new_code(r, user, "verify")
+        else:
             # The owner of an existing account is mailed at most once per cooldown, and silently.
-            try:
+            with contextlib.suppress(TooManyRequests):
                 await ctx.limiter.hit(
                     f"signup-again:account:{body.email}", 1, ctx.limits.resend_cooldown_seconds
                 )
                 mail = await ctx.auth.owner_notice(r, body.email)
-            except TooManyRequests:
-                mail = None
         if mail is not None:
             # Sent after the response, which is after the commit: the code is valid when it arrives.
             background.add_task(ctx.auth.mailer.deliver, mail)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import uuid
@@ -110,10 +109,6 @@ class UploadItem:
 
     filename: str
     source: IO[bytes]
-
-    @classmethod
-    def of(cls, filename: str, content: bytes) -> UploadItem:
-        return cls(filename, io.BytesIO(content))
 
     def read(self, limit: int) -> bytes:
         """The file's bytes, at most limit + 1 of them (one past the limit is enough to refuse it)."""
@@ -253,8 +248,8 @@ class PipelineService:
         await repo.session.flush()
         completed_back = sum(1 for r in resumes if r.status == "completed")
         failed_back = sum(1 for r in resumes if r.status == "failed")
-        # Queued, not sent: the dispatcher sends each resume's extract task when its turn comes,
-        # round-robin between owners, so a large batch never holds a small one back.
+        # Queued, not sent: the dispatcher sends each resume's extract task when its turn comes (the
+        # owner with the fewest in progress first), so a large batch never holds a small one back.
         queued_by = carrier(request_id=log_context().get("request_id", ""))
         now = datetime.now(UTC)
         for resume in resumes:
@@ -295,8 +290,9 @@ class PipelineService:
         )
 
     async def dispatch(self) -> int:
-        """Send the extract tasks of the next waiting resumes, round-robin by owner, keeping at most
-        DISPATCH_WINDOW resumes in progress; returns how many were sent.
+        """Send the extract tasks of the next waiting resumes (Repository.next_turns: the owner with the
+        fewest in progress first), keeping at most DISPATCH_WINDOW resumes in progress; returns how many
+        were sent.
 
         Sent while their rows are locked, and marked sent in the same transaction: a result that comes
         early waits for the commit, and a send whose commit fails is sent again with the same message
@@ -648,14 +644,10 @@ class EventApplier:
             repo = Repository(session)
             # Outcomes that move the job's counters or tokens lock the job before the resume, the order
             # a job edit and a batch start take them in.
-            ids = {e.ref.resume_id: uuid.UUID(e.ref.resume_id) for e in events if _is_uuid(e.ref.resume_id)}
-            await repo.lock_jobs_of_resumes(
-                sorted(
-                    {ids[e.ref.resume_id] for e in events if _touches_the_job(e) and e.ref.resume_id in ids}
-                )
-            )
+            ids = [(_uuid_or_none(e.ref.resume_id), _touches_the_job(e)) for e in events]
+            await repo.lock_jobs_of_resumes(sorted({i for i, touches in ids if i and touches}))
             # Then every resume the events are about, in id order, whatever order the events came in.
-            await repo.lock_resumes(sorted(set(ids.values())))
+            await repo.lock_resumes(sorted({i for i, _ in ids if i}))
             return [await self.pipeline.apply_event(repo, event) for event in events]
 
     def _applied(self, event: pipeline_pb2.StageEvent, result: str) -> None:
@@ -692,12 +684,11 @@ def _touches_the_job(event: pipeline_pb2.StageEvent) -> bool:
     return event.stage == pipeline_pb2.STAGE_ANALYZE or event.WhichOneof("outcome") in ("ranked", "failed")
 
 
-def _is_uuid(value: str) -> bool:
+def _uuid_or_none(value: str) -> uuid.UUID | None:
     try:
-        uuid.UUID(value)
+        return uuid.UUID(value)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 @contextlib.contextmanager

@@ -23,6 +23,11 @@ def _literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# The dispatcher's two sets: resumes sent to the workers and not finished, and resumes waiting their turn.
+_SENT = (Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
+_WAITING = (Resume.status == "queued", Resume.dispatched_at.is_(None))
+
+
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -122,21 +127,11 @@ class Repository:
     # the dispatcher's queue
     async def in_flight(self) -> int:
         """Resumes whose work was sent to the workers and is not finished."""
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(Resume)
-            .where(Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
-        )
-        return int(count or 0)
+        return int(await self.session.scalar(select(func.count()).select_from(Resume).where(*_SENT)) or 0)
 
     async def waiting(self) -> int:
         """Resumes queued and waiting for their turn."""
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(Resume)
-            .where(Resume.status == "queued", Resume.dispatched_at.is_(None))
-        )
-        return int(count or 0)
+        return int(await self.session.scalar(select(func.count()).select_from(Resume).where(*_WAITING)) or 0)
 
     async def next_turns(self, limit: int) -> list[Resume]:
         """Up to `limit` waiting resumes, fairest first, locked; rows another gateway is dispatching are
@@ -149,7 +144,7 @@ class Repository:
         """
         active = (
             select(Resume.owner_id, func.count().label("n"))
-            .where(Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
+            .where(*_SENT)
             .group_by(Resume.owner_id)
             .subquery()
         )
@@ -159,7 +154,7 @@ class Repository:
         waiting = (
             select(Resume.id, Resume.updated_at, (turn + func.coalesce(active.c.n, 0)).label("load"))
             .outerjoin(active, active.c.owner_id == Resume.owner_id)
-            .where(Resume.status == "queued", Resume.dispatched_at.is_(None))
+            .where(*_WAITING)
             .subquery()
         )
         chosen = select(waiting.c.id).order_by(waiting.c.load, waiting.c.updated_at).limit(limit)
