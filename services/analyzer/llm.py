@@ -47,6 +47,10 @@ class CircuitBreaker:
             self.opened_at = time.monotonic()
 
 
+# The provider's own address, used whenever no other is configured (unset or empty).
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
 @dataclass
 class Completion:
     content: str
@@ -68,7 +72,10 @@ class LlmClient:
     ) -> None:
         self.model = model
         self.price_per_mtok = price_per_mtok  # US dollars per million tokens in and out, for the cost metric
-        self.client = AsyncOpenAI(base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=0)
+        # Never None: the client would read OPENAI_BASE_URL itself and take an empty value as the address.
+        self.client = AsyncOpenAI(
+            base_url=base_url or DEFAULT_BASE_URL, api_key=api_key, timeout=timeout, max_retries=0
+        )
         self.attempts = attempts
         self.breaker = breaker or CircuitBreaker()
         self.calls = 0

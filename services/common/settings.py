@@ -9,7 +9,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """Settings every service process reads from the environment."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+    # An empty variable means "not set": manifests leave optional settings empty (OPENAI_BASE_URL: ""),
+    # and each must then take its default, never the empty string.
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     dev_mode: bool = Field(default=False, alias="SCREENER_DEV_MODE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")

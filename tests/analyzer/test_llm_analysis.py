@@ -131,3 +131,21 @@ async def test_without_a_model_the_offline_analysis_is_used_and_marked() -> None
     assert isinstance(analysis, resume_pb2.Analysis)
     assert analysis.offline and analysis.model == "offline-rules" and analysis.tokens_in == 0
     assert "no evidence of required skill Python" in analysis.gaps and analysis.relevance_score == 42.0
+
+
+@pytest.mark.parametrize("environment", [{}, {"OPENAI_BASE_URL": ""}])
+def test_an_unset_or_empty_base_url_means_the_providers_own(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Manifests leave OPENAI_BASE_URL empty; the client must then call the provider, not ""."""
+    from services.analyzer.settings import AnalyzerSettings
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = AnalyzerSettings()
+    client = LlmClient(settings.openai_base_url, "test-key", settings.model)
+    assert str(client.client.base_url) == "https://api.openai.com/v1/"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://llm.internal:8000/v1")
+    configured = AnalyzerSettings()
+    assert str(LlmClient(configured.openai_base_url, "k", "m").client.base_url) == "http://llm.internal:8000/v1/"
