@@ -26,6 +26,7 @@ from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
     DeliverPolicy,
+    ObjectStoreConfig,
     RetentionPolicy,
     StorageType,
     StreamConfig,
@@ -46,6 +47,8 @@ WORK_STREAM = "SCREENER_WORK"
 EVENTS_STREAM = "SCREENER_EVENTS"
 DEAD_STREAM = "SCREENER_DEAD"
 RESUME_BUCKET = "resumes"
+# The stream JetStream keeps an object store in.
+RESUME_STREAM = f"OBJ_{RESUME_BUCKET}"
 
 SUBJECT_EXTRACT = "screener.work.extract"
 SUBJECT_RANK = "screener.work.rank"
@@ -159,10 +162,23 @@ async def ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectSto
             max_ack_pending=topology.max_ack_pending,
         )
         await js.add_consumer(stream, config)
+    return await _ensure_resume_store(js, topology.replicas)
+
+
+async def _ensure_resume_store(js: JetStreamContext, replicas: int) -> ObjectStore:
+    """The object store of original files, with as many replicas as the streams: losing a node must not
+    lose the only copy of an upload. A store created with fewer replicas is raised to the setting."""
     try:
-        return await js.object_store(RESUME_BUCKET)
+        store = await js.object_store(RESUME_BUCKET)
     except (NotFoundError, BadRequestError):
-        return await js.create_object_store(RESUME_BUCKET, storage=StorageType.FILE)
+        return await js.create_object_store(
+            RESUME_BUCKET, config=ObjectStoreConfig(storage=StorageType.FILE, replicas=replicas)
+        )
+    info = await js.stream_info(RESUME_STREAM)
+    if info.config.num_replicas != replicas:
+        info.config.num_replicas = replicas
+        await js.update_stream(info.config)
+    return store
 
 
 async def publish_event(js: JetStreamContext, event: pipeline_pb2.StageEvent) -> None:

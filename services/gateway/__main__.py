@@ -29,6 +29,7 @@ from services.gateway.api import ApiContext, create_app
 from services.gateway.auth import AuthService
 from services.gateway.db import make_engine, make_sessionmaker, migrate
 from services.gateway.grpc_api import AnalysisCacheServicer, ScreeningServicer
+from services.gateway.limits import UploadSlots
 from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
 from services.gateway.ratelimit import RateLimiter
@@ -127,6 +128,7 @@ async def main() -> None:
             taxonomy=load_taxonomy(),
             limiter=RateLimiter(sessions),
             limits=settings,
+            upload_slots=UploadSlots(settings.upload_slots, settings.upload_slot_wait_seconds),
         )
     )
     cache_servicer = AnalysisCacheServicer(sessions)

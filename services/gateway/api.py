@@ -39,7 +39,7 @@ from services.common.tracing import context_from, trace_id, tracer
 from services.gateway import api_keys, operations, schemas
 from services.gateway.auth import AuthService
 from services.gateway.db import refused_value
-from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, is_job_upload
+from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, UploadSlots, is_job_upload
 from services.gateway.operations import batch_out, job_out, resume_row
 from services.gateway.pipeline import PipelineService, UploadItem
 from services.gateway.ratelimit import RateLimiter
@@ -68,6 +68,7 @@ class ApiContext:
     taxonomy: SkillTaxonomy
     limiter: RateLimiter
     limits: GatewaySettings
+    upload_slots: UploadSlots
     sse_max_seconds: float = 600.0
 
 
@@ -701,5 +702,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
             return ctx.limits.task_max_bytes + MULTIPART_OVERHEAD
         return ctx.limits.max_json_body_bytes
 
-    app.add_middleware(BodyLimit, limit_for=body_limit)
+    def is_upload(method: str, path: str) -> bool:
+        return is_job_upload(method, path) or (method, path) == ("POST", "/upload_files")
+
+    app.add_middleware(BodyLimit, limit_for=body_limit, is_upload=is_upload, slots=ctx.upload_slots)
     return app

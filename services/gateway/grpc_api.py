@@ -293,6 +293,12 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         owner = await self._owner(context)
         limits = self.ctx.limits
         await self.ctx.limiter.hit(f"upload:account:{owner}", limits.upload_per_account, 60, "uploads")
+        async with self.ctx.upload_slots.slot():
+            return await self._receive_upload(owner, request_iterator)
+
+    async def _receive_upload(
+        self, owner: uuid.UUID, request_iterator: AsyncIterator[gateway_pb2.UploadResumesRequest]
+    ) -> gateway_pb2.UploadResumesResponse:
         with contextlib.ExitStack() as spool:
             job_id: uuid.UUID | None = None
             # Each file is spooled to disk past a megabyte; one byte past the limit is kept, so an oversized

@@ -40,6 +40,11 @@ class GatewaySettings(ServiceSettings):
     smtp_from: str = Field(default="Screener <no-reply@screener.local>", alias="SMTP_FROM")
     max_file_bytes: int = Field(default=10 * 1024 * 1024, alias="MAX_FILE_BYTES")
     max_files_per_upload: int = Field(default=200, alias="MAX_FILES_PER_UPLOAD")
+    # Uploads read at once by one gateway process (REST and gRPC): each is spooled to /tmp, so /tmp needs
+    # UPLOAD_SLOTS x the largest upload (MAX_FILES_PER_UPLOAD x MAX_FILE_BYTES). Past them an upload waits
+    # UPLOAD_SLOT_WAIT_SECONDS for a slot, then gets 503 with Retry-After.
+    upload_slots: int = Field(default=4, gt=0, alias="UPLOAD_SLOTS")
+    upload_slot_wait_seconds: float = Field(default=30.0, ge=0, alias="UPLOAD_SLOT_WAIT_SECONDS")
     # Every request body that is not an upload: a job with its 50,000-character description fits.
     max_json_body_bytes: int = Field(default=1024 * 1024, alias="MAX_JSON_BODY_BYTES")
     extractor_addr: str = Field(default="127.0.0.1:50051", alias="EXTRACTOR_ADDR")
