@@ -131,10 +131,14 @@ async def run_worker_service(
     log.info("%s ready", service)
     await stop.wait()
     log.info("%s stopping", service)
+    # Draining the work and stopping the gRPC server run together under one deadline, so the whole stop
+    # takes at most SHUTDOWN_GRACE_SECONDS (the manifests' termination grace periods are sized from it).
     await server.set_serving(False)
-    with contextlib.suppress(Exception):
-        await pull
-    await server.stop(settings.shutdown_grace_seconds)
+    phases = [pull, asyncio.create_task(server.stop(settings.shutdown_grace_seconds))]
+    _, late = await asyncio.wait(phases, timeout=settings.shutdown_grace_seconds)
+    for phase in late:
+        phase.cancel()
+    await asyncio.gather(*phases, return_exceptions=True)
     with contextlib.suppress(Exception):
         await nc.drain()
     shutdown_tracing()

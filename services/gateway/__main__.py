@@ -113,6 +113,8 @@ async def main() -> None:
         except Exception as exc:
             checks["postgres"] = f"unreachable: {type(exc).__name__}"
         checks["nats"] = "ok" if nc.is_connected else "disconnected"
+        # The workers are reported, not required: work waits for them in NATS, and the analyzer has no
+        # replica at all while nothing waits (KEDA scales it to zero).
         results = await asyncio.gather(*(check_grpc_health(ch) for ch in channels.values()))
         checks.update(zip(channels, results, strict=True))
         return checks
@@ -202,20 +204,24 @@ async def main() -> None:
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
-    log.info("gateway stopping")
-    await grpc_server.set_serving(False)
-    await internal_server.set_serving(False)
+    # Every phase of the shutdown runs at once under one deadline, SHUTDOWN_GRACE_SECONDS from now, so
+    # the whole stop fits the pod's terminationGracePeriodSeconds (which the manifests size from it).
+    grace = settings.shutdown_grace_seconds
+    log.info("gateway stopping (at most %.0f s)", grace)
     http.should_exit = True
-    with contextlib.suppress(Exception):
-        await serving
-    with contextlib.suppress(Exception):
-        await consumer
     expiry.cancel()
     queue_watch.cancel()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(dispatcher, timeout=5)
-    await grpc_server.stop(settings.shutdown_grace_seconds)
-    await internal_server.stop(settings.shutdown_grace_seconds)
+    phases = [
+        serving,
+        consumer,
+        dispatcher,
+        asyncio.create_task(grpc_server.stop(grace)),
+        asyncio.create_task(internal_server.stop(grace)),
+    ]
+    _, late = await asyncio.wait(phases, timeout=grace)
+    for phase in late:
+        phase.cancel()
+    await asyncio.gather(*phases, return_exceptions=True)
     for channel in channels.values():
         await channel.close()
     with contextlib.suppress(Exception):
