@@ -22,14 +22,17 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[extractor,ranker,analyzer,gateway,local,dev]'
 	@touch $(STAMP)
 
-# Debian packages the suite needs: Tesseract with Spanish for OCR, libfaketime to run tests a year ahead.
-DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-spa faketime
+# Debian packages the suite needs: Tesseract with Spanish for OCR, libfaketime to run tests a year ahead,
+# iproute2 (network namespaces) and wget (the compose health check) for the manifest-driven runs.
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-spa faketime iproute2 wget
 
 system-deps:
 	@missing=""; \
 	if ! { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx spa; }; then \
 		missing="tesseract-ocr tesseract-ocr-spa"; fi; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v wget >/dev/null || missing="$$missing wget"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 		echo "installing$$missing"; \

@@ -23,16 +23,18 @@ class _Collector:
 
 
 class MailSink:
-    """SMTP on 127.0.0.1:<port>; `code_for(email)` waits for a verification code sent there."""
+    """SMTP without TLS on host:port (127.0.0.1 unless told); `code_for(email)` waits for a verification
+    code sent there."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
         self.port = port
+        self.host = host
         self._collector = _Collector()
-        self._controller = Controller(self._collector, hostname="127.0.0.1", port=port)
+        self._controller = Controller(self._collector, hostname=host, port=port)
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"smtp://{self.host}:{self.port}?tls=none"
 
     def start(self) -> None:
         self._controller.start()

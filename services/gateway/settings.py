@@ -8,6 +8,7 @@ import secrets
 from pydantic import Field, model_validator
 
 from services.common.settings import ServiceSettings
+from services.gateway.mailer import SmtpTarget
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class GatewaySettings(ServiceSettings):
             log.warning("INTERNAL_API_TOKEN is not set: the analysis cache answers no one but this process")
         if len(self.internal_api_token) < 32:
             raise ValueError("INTERNAL_API_TOKEN must be set to a random value of at least 32 characters")
+        if self.smtp_url:
+            SmtpTarget.parse(self.smtp_url)  # a misspelt URL stops the gateway at start, with the reason
         return self
 
     @property

@@ -14,16 +14,19 @@ from starlette.routing import Route
 from services.gateway.limits import BodyLimit, UploadSlots
 
 
-def _app(release: asyncio.Event, reading: list[int]) -> BodyLimit:
+def _app(release: asyncio.Event, reading: list[int], started: asyncio.Event) -> BodyLimit:
     async def upload(request: Request) -> JSONResponse:
         reading.append(len(await request.body()))
+        started.set()
         await release.wait()
         return JSONResponse({"read": reading[-1]})
 
     async def ping(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
-    app = Starlette(routes=[Route("/upload", upload, methods=["POST"]), Route("/ping", ping, methods=["POST"])])
+    app = Starlette(
+        routes=[Route("/upload", upload, methods=["POST"]), Route("/ping", ping, methods=["POST"])]
+    )
     return BodyLimit(
         app,
         limit_for=lambda method, path: 1 << 20,
@@ -35,11 +38,11 @@ def _app(release: asyncio.Event, reading: list[int]) -> BodyLimit:
 async def test_an_upload_past_the_slots_waits_then_is_refused_and_others_pass() -> None:
     release = asyncio.Event()
     reading: list[int] = []
-    transport = httpx.ASGITransport(app=_app(release, reading))
+    started = asyncio.Event()
+    transport = httpx.ASGITransport(app=_app(release, reading, started))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         first = asyncio.create_task(client.post("/upload", content=b"x" * 1000))
-        while not reading:
-            await asyncio.sleep(0.01)
+        await started.wait()
         busy = await client.post("/upload", content=b"y" * 10)
         assert busy.status_code == 503, busy.text
         assert busy.json()["error"]["code"] == "uploads_busy"
@@ -57,11 +60,11 @@ async def test_an_upload_past_the_slots_waits_then_is_refused_and_others_pass() 
 async def test_an_upload_that_gets_a_slot_in_time_is_read() -> None:
     release = asyncio.Event()
     reading: list[int] = []
-    transport = httpx.ASGITransport(app=_app(release, reading))
+    started = asyncio.Event()
+    transport = httpx.ASGITransport(app=_app(release, reading, started))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         first = asyncio.create_task(client.post("/upload", content=b"a"))
-        while not reading:
-            await asyncio.sleep(0.01)
+        await started.wait()
         second = asyncio.create_task(client.post("/upload", content=b"bb"))
         await asyncio.sleep(0.1)
         assert reading == [1]
