@@ -20,20 +20,21 @@ from fastapi.responses import JSONResponse
 
 
 class FakeLlm:
-    def __init__(self, port: int, slow_seconds: float = 3.0) -> None:
+    def __init__(self, port: int, slow_seconds: float = 3.0, host: str = "127.0.0.1") -> None:
         self.port = port
+        self.host = host
         self.slow_seconds = slow_seconds
         self.requests: list[dict[str, Any]] = []
         self.script: list[str] = []
         self.lock = threading.Lock()
         app = FastAPI()
         app.post("/v1/chat/completions")(self._complete)
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     def start(self) -> None:
         self._thread.start()

@@ -1,0 +1,291 @@
+"""Each deployment started from its manifests and used: docker-compose.yml and both Kubernetes overlays.
+
+Every container runs as a process in a network namespace of its own with the command, arguments and
+environment its manifest gives it (tests/deploy/topology.py says what is translated: image paths, volume
+paths, host names). Each run signs a recruiter up with the mailed code, screens three resumes, asks for
+an LLM analysis from a fake OpenAI-compatible provider, and stops every service the way its orchestrator
+would, checking each leaves within its grace period. A setting a manifest spells wrong, leaves empty or
+forgets fails here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+import yaml
+
+from services.demo.mailbox import MailSink
+from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
+from services.launcher import free_port
+from tests.deploy import topology as topo
+from tests.fake_llm import FakeLlm
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBECTL = Path(sys.executable).with_name("kubectl")
+PASSWORD = "Correct-Horse-9"
+MESH = ("extractor", "ranker", "analyzer", "gateway")
+
+pytestmark = pytest.mark.skipif(topo.can_run() is not None, reason=topo.can_run() or "")
+
+
+# what every run does
+
+
+def _exercise(
+    base_url: str, mailbox: MailSink, llm: FakeLlm, model: str, wake_analyzer: Callable[[], None] | None
+) -> None:
+    """A recruiter's first hour through the deployment: sign-up with the mailed code, a job, three resumes
+    screened, an LLM analysis of the best one; then the same resume for a second, identical job, whose
+    analysis comes from the gateway's analysis cache (the analyzer reaches the internal port)."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        email = f"recruiter-{uuid.uuid4().hex[:8]}@example.com"
+        signup = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "Rita"})
+        assert signup.status_code == 202, signup.text
+        verified = client.post("/api/auth/verify", json={"email": email, "code": mailbox.code_for(email, 60)})
+        assert verified.status_code == 200, verified.text
+        client.headers["Authorization"] = f"Bearer {verified.json()['access_token']}"
+        files = {
+            sample.filename: render_pdf(sample.lines, image_only=sample.image_only)
+            for sample in SAMPLE_RESUMES[:3]
+        }
+        ranked = _screen(client, files)
+        assert ranked[0]["final_score"] >= ranked[-1]["final_score"]
+        best = ranked[0]
+        first = _analyse(client, best["id"], wake_analyzer)
+        assert first["offline"] is False and first["model"] == model and not first.get("cached")
+        calls = len(llm.requests)
+        assert calls >= 1
+        again = _screen(client, {best["filename"]: files[best["filename"]]})
+        second = _analyse(client, again[0]["id"], None)
+        assert second.get("cached") is True and second["model"] == model, second
+        assert len(llm.requests) == calls
+
+
+def _screen(client: httpx.Client, files: dict[str, bytes]) -> list[dict]:
+    job = client.post("/api/jobs", json=SAMPLE_JOB)
+    assert job.status_code == 201, job.text
+    job_id = job.json()["id"]
+    parts = [("files", (name, content, "application/pdf")) for name, content in files.items()]
+    uploaded = client.post(f"/api/jobs/{job_id}/resumes", files=parts)
+    assert uploaded.status_code in (200, 201), uploaded.text
+    batch = client.post("/api/batches", json={"job_id": job_id})
+    assert batch.status_code == 202, batch.text
+    deadline = time.monotonic() + 300
+    while (state := client.get(f"/api/batches/{batch.json()['id']}").json())["status"] != "done":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.5)
+    ranked = client.get(f"/api/jobs/{job_id}/resumes").json()["items"]
+    assert [item["status"] for item in ranked] == ["completed"] * len(files), ranked
+    return list(ranked)
+
+
+def _analyse(client: httpx.Client, resume_id: str, wake_analyzer: Callable[[], None] | None) -> dict:
+    assert client.post(f"/api/resumes/{resume_id}/analysis").status_code == 202
+    if wake_analyzer is not None:
+        wake_analyzer()
+    deadline = time.monotonic() + 180
+    while (detail := client.get(f"/api/resumes/{resume_id}").json())["analysis_status"] in (None, "pending"):
+        assert time.monotonic() < deadline, detail
+        time.sleep(0.5)
+    assert detail["analysis_status"] == "completed", detail
+    return dict(detail["analysis"])
+
+
+def _stream_replicas(nats_url: str) -> dict[str, int]:
+    async def read() -> dict[str, int]:
+        connection = await nats.connect(nats_url, connect_timeout=10)
+        try:
+            return {
+                info.config.name: info.config.num_replicas
+                for info in await connection.jetstream().streams_info()
+            }
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
+# docker compose
+
+_VARIABLE = re.compile(r"\$(?:(\$)|\{([^}]+)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def interpolate(value: Any, env: dict[str, str]) -> Any:
+    """Compose's variable syntax: $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error},
+    ${VAR?error}, ${VAR:+other}, ${VAR+other}, and $$ for a dollar sign."""
+    if isinstance(value, dict):
+        return {key: interpolate(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolate(item, env) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "$"
+        expression = match.group(2) or match.group(3)
+        parts = re.fullmatch(r"(\w+)(?:(:?[-?+])(.*))?", expression, re.S)
+        assert parts, f"not a compose variable: ${{{expression}}}"
+        name, operator, argument = parts.group(1), parts.group(2), parts.group(3) or ""
+        present = name in env
+        usable = present and env[name] != ""
+        given = usable if operator and operator.startswith(":") else present
+        if operator in (":-", "-"):
+            return env[name] if given else argument
+        if operator in (":?", "?"):
+            assert given, f"compose stops: {name}: {argument}"
+            return env[name]
+        if operator in (":+", "+"):
+            return argument if given else ""
+        return env.get(name, "")
+
+    return _VARIABLE.sub(one, value)
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
+def _seconds(duration: str | None, default: float) -> float:
+    if not duration:
+        return default
+    total = 0.0
+    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(h|m|s|ms)", str(duration)):
+        total += float(amount) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
+    return total
+
+
+def _volumes(spec: dict, run_dir: Path, container: str) -> topo.PathMap:
+    """Named volumes become folders of the run; bind mounts point at the repository's files."""
+    mounts = {}
+    for volume in spec.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith((".", "/")):
+            mounts[target] = str((ROOT / source).resolve())
+        else:
+            folder = run_dir / "volumes" / source
+            folder.mkdir(parents=True, exist_ok=True)
+            mounts[target] = str(folder)
+    return topo.PathMap(mounts)
+
+
+def test_docker_compose_starts_screens_and_analyses(tmp_path: Path) -> None:
+    with topo.topology("c", 31, tmp_path) as running:
+        network = running.network
+        mailbox = MailSink(free_port(), host=network.host_address)
+        llm = FakeLlm(free_port(), host=network.host_address)
+        # What a user puts in .env: .env.example with its required values filled in.
+        env_file = _dotenv(ROOT / ".env.example")
+        env_file.update(
+            POSTGRES_PASSWORD=secrets.token_urlsafe(24),
+            JWT_SECRET=secrets.token_urlsafe(48),
+            INTERNAL_API_TOKEN=secrets.token_urlsafe(48),
+            SMTP_URL=f"smtp://mail.test:{mailbox.port}?tls=none",
+            OPENAI_BASE_URL=f"http://llm.test:{llm.port}/v1",
+            OPENAI_API_KEY="test-key",
+            ANALYZER_MODEL="fake-model",
+        )
+        compose = interpolate(yaml.safe_load((ROOT / "docker-compose.yml").read_text()), env_file)
+        services = compose["services"]
+        for name in services:
+            network.add(name)
+        network.alias(network.host_address, "mail.test", "llm.test")
+        mailbox.start()
+        llm.start()
+        try:
+            _run_compose(running, services, mailbox, llm)
+        finally:
+            mailbox.stop()
+            llm.stop()
+
+
+def _run_compose(running: topo.Topology, services: dict, mailbox: MailSink, llm: FakeLlm) -> None:
+    run_dir = running.run_dir
+    # NATS: the image's entrypoint with the compose command, its config file and volume mapped.
+    nats_spec = services["nats"]
+    mounts = _volumes(nats_spec, run_dir, "nats")
+    configs = {}
+    for inside, outside in list(mounts.mounts.items()):
+        if Path(outside).is_file():
+            copy = run_dir / "config" / Path(inside).name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(mounts(Path(outside).read_text()))
+            configs[inside] = str(copy)
+    mounts.mounts.update(configs)
+    nats_env = dict(topo.BASE_IMAGE_ENV)
+    running.start("nats", topo.nats_argv([mounts(arg) for arg in nats_spec["command"]]), nats_env)
+    _wait_healthy(running, "nats", nats_spec, nats_env)
+    # Postgres: what the postgres image makes of its environment.
+    pg = services["postgres"]["environment"]
+    sockets = topo.start_postgres(
+        running,
+        "postgres",
+        database=pg["POSTGRES_DB"],
+        user=pg["POSTGRES_USER"],
+        password=pg["POSTGRES_PASSWORD"],
+    )
+    import pgserver
+
+    pg_env = {
+        "PATH": f"{Path(pgserver.__file__).parent / 'pginstall' / 'bin'}:{topo.BASE_IMAGE_ENV['PATH']}",
+        "PGHOST": sockets,
+    }
+    _wait_healthy(running, "postgres", services["postgres"], pg_env)
+
+    environments = {}
+    for name in MESH:
+        spec = services[name]
+        assert spec["depends_on"]["nats"]["condition"] == "service_healthy"
+        build = spec["build"]
+        image = topo.read_image(ROOT / build["context"] / build["dockerfile"])
+        paths = topo.image_paths(run_dir, name)
+        paths.mounts.update(_volumes(spec, run_dir, name).mounts)
+        env = {key: paths(value) for key, value in image.env.items()}
+        env.update({key: paths(str(value)) for key, value in spec.get("environment", {}).items()})
+        argv = spec.get("entrypoint", image.entrypoint) + spec.get("command", image.cmd)
+        running.start(name, [paths(arg) for arg in argv], env)
+        environments[name] = env
+    for name in MESH:
+        _wait_healthy(running, name, services[name], environments[name])
+
+    gateway = services["gateway"]
+    published = {int(port.split(":")[-1]) for port in gateway["ports"]}
+    assert 8080 in published
+    base_url = f"http://{running.network.addresses['gateway']}:8080"
+    ready = httpx.get(f"{base_url}/readyz", timeout=10)
+    assert ready.status_code == 200, ready.text
+    _exercise(base_url, mailbox, llm, "fake-model", None)
+
+    # docker compose stop: SIGTERM, then SIGKILL after stop_grace_period (10 s unless set).
+    for name in ("gateway", "analyzer", "ranker", "extractor"):
+        grace = _seconds(services[name].get("stop_grace_period"), 10)
+        took = running.stop(name, grace)
+        assert took is not None, f"{name} was still running {grace:.0f} s after SIGTERM"
+
+
+def _wait_healthy(running: topo.Topology, name: str, spec: dict, env: dict[str, str]) -> None:
+    """The service's own health check command, run inside its container until it passes."""
+    health = spec["healthcheck"]
+    test = health["test"]
+    assert test[0] == "CMD", test
+    retries = int(health.get("retries", 3))
+    budget = _seconds(health.get("start_period"), 0) + retries * (
+        _seconds(health.get("interval"), 30) + _seconds(health.get("timeout"), 30)
+    )
+    running.wait_until(f"{name} health check", lambda: running.run_in(name, test[1:], env), budget, name)
