@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import subprocess
 import sys
 import time
 import uuid
@@ -289,3 +290,294 @@ def _wait_healthy(running: topo.Topology, name: str, spec: dict, env: dict[str, 
         _seconds(health.get("interval"), 30) + _seconds(health.get("timeout"), 30)
     )
     running.wait_until(f"{name} health check", lambda: running.run_in(name, test[1:], env), budget, name)
+
+
+# Kubernetes
+
+# Stand-ins for what the prerequisites' operators create: the Service CloudNativePG makes for the
+# primary of `screener-db` (the host the documented database-url names), and its first instance.
+CNPG_SERVICE = {
+    "metadata": {"name": "screener-db-rw", "namespace": "postgres"},
+    "spec": {"selector": {"cnpg.io/cluster": "screener-db"}, "ports": [{"port": 5432, "targetPort": 5432}]},
+}
+CNPG_POD = ("screener-db-1", "postgres", {"cnpg.io/cluster": "screener-db"})
+
+
+def _render(path: Path) -> list[dict]:
+    run = subprocess.run([str(KUBECTL), "kustomize", str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    return [doc for doc in yaml.safe_load_all(run.stdout) if doc]
+
+
+def documented_secret() -> dict[str, str]:
+    """The keys and example values of the `kubectl create secret` command in docs/operations.md."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    start = text.index("create secret generic screener-secrets")
+    command = text[start : text.index("\n\n", start)]
+    return dict(re.findall(r"--from-literal=([\w-]+)=['\"]?([^'\"\s]*)", command))
+
+
+def _of(objects: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def _container_env(
+    container: dict,
+    image_env: dict[str, str],
+    config: dict[str, dict[str, str]],
+    secret: dict[str, str],
+    pod: str,
+) -> dict[str, str]:
+    """The environment Kubernetes gives a container: the image's, then envFrom, then env in order."""
+    env = dict(image_env)
+    for source in container.get("envFrom", []):
+        assert "configMapRef" in source, source
+        env.update(config[source["configMapRef"]["name"]])
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = re.sub(
+                r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), item["value"]
+            )
+            continue
+        source = item["valueFrom"]
+        if "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            assert ref["name"] == "screener-secrets", ref
+            if ref["key"] in secret:
+                env[item["name"]] = secret[ref["key"]]
+            else:
+                # Kubernetes would not start the container (CreateContainerConfigError).
+                assert ref.get("optional"), f"{item['name']}: the Secret has no key {ref['key']}"
+        elif "fieldRef" in source:
+            assert source["fieldRef"]["fieldPath"] == "metadata.name", source
+            env[item["name"]] = pod
+        else:
+            raise AssertionError(f"unsupported env source {source}")
+    return env
+
+
+def _ports(container: dict) -> dict[str, int]:
+    return {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+
+
+def _probe(probe: dict, address: str, ports: dict[str, int]) -> Callable[[], bool]:
+    if "grpc" in probe:
+        return lambda: topo.grpc_ok(f"{address}:{probe['grpc']['port']}")
+    get = probe["httpGet"]
+    port = ports[get["port"]] if isinstance(get["port"], str) else get["port"]
+    return lambda: topo.http_ok(f"http://{address}:{port}{get['path']}")
+
+
+def _probe_budget(probe: dict) -> float:
+    return float(
+        probe.get("initialDelaySeconds", 0)
+        + probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+    )
+
+
+def _volume_paths(
+    pod_spec: dict, container: dict, run_dir: Path, pod: str, configs: dict[str, dict]
+) -> topo.PathMap:
+    """Where each volume mount of the container is on this machine: folders for emptyDir and claims, the
+    ConfigMap's files written out (container paths inside them mapped too)."""
+    volumes = {volume["name"]: volume for volume in pod_spec.get("volumes", [])}
+    paths = topo.PathMap()
+    files: list[tuple[Path, str]] = []
+    for mount in container.get("volumeMounts", []):
+        folder = run_dir / "volumes" / pod / mount["name"]
+        folder.mkdir(parents=True, exist_ok=True)
+        paths.mounts[mount["mountPath"]] = str(folder)
+        volume = volumes.get(mount["name"], {})
+        if "configMap" in volume:
+            for name, content in configs[volume["configMap"]["name"]].items():
+                files.append((folder / name, content))
+    for path, content in files:
+        path.write_text(paths(content))
+    return paths
+
+
+def _start_pod(
+    running: topo.Topology,
+    pod: str,
+    template: dict,
+    config: dict[str, dict[str, str]],
+    secret: dict[str, str],
+) -> tuple[dict, dict[str, str]]:
+    spec = template["spec"]
+    (container,) = spec["containers"]
+    image_name = container["image"].rsplit("/", 1)[-1].split(":")[0]
+    service = image_name.removeprefix("screener-")
+    if service == "nats":
+        image = topo.Image(dict(topo.BASE_IMAGE_ENV), [], [])
+        paths = topo.PathMap()
+    else:
+        assert service in MESH, container["image"]
+        image = topo.image_of(service)
+        paths = topo.image_paths(running.run_dir, pod)
+    paths.mounts.update(_volume_paths(spec, container, running.run_dir, pod, config).mounts)
+    env = {
+        key: paths(value) for key, value in _container_env(container, image.env, config, secret, pod).items()
+    }
+    command = container.get("command", image.entrypoint) + container.get("args", image.cmd)
+    argv = [paths(arg) for arg in command]
+    running.start(pod, topo.nats_argv(argv) if service == "nats" else argv, env)
+    return container, env
+
+
+def _wait_pod(running: topo.Topology, pod: str, container: dict) -> None:
+    address = running.network.addresses[pod]
+    ports = _ports(container)
+    for kind in ("startupProbe", "readinessProbe"):
+        probe = container[kind]
+        running.wait_until(f"{pod} {kind}", _probe(probe, address, ports), _probe_budget(probe), pod)
+
+
+@pytest.mark.parametrize(("overlay", "subnet"), [("dev", 32), ("prod", 33)])
+def test_kubernetes_overlay_starts_screens_and_analyses(overlay: str, subnet: int, tmp_path: Path) -> None:
+    objects = _render(ROOT / "deploy" / "k8s" / "overlays" / overlay)
+    nats_objects = _render(ROOT / "deploy" / "k8s" / "nats")
+    namespace = next(o["metadata"]["name"] for o in objects if o["kind"] == "Namespace")
+    with topo.topology(f"k{overlay[0]}", subnet, tmp_path) as running:
+        network = running.network
+        mailbox = MailSink(free_port(), host=network.host_address)
+        llm = FakeLlm(free_port(), host=network.host_address)
+        mailbox.start()
+        llm.start()
+        try:
+            _run_overlay(running, objects, nats_objects, namespace, mailbox, llm)
+        finally:
+            mailbox.stop()
+            llm.stop()
+
+
+def _run_overlay(
+    running: topo.Topology,
+    objects: list[dict],
+    nats_objects: list[dict],
+    namespace: str,
+    mailbox: MailSink,
+    llm: FakeLlm,
+) -> None:
+    network = running.network
+    configs = {
+        o["metadata"]["name"]: dict(o["data"]) for o in objects + nats_objects if o["kind"] == "ConfigMap"
+    }
+    (config_name,) = [name for name in configs if name.startswith("screener-config")]
+    # The operator's choices: an OpenAI-compatible server inside the cluster (namespace `llm`, labelled
+    # screener.dev/llm=true as the ConfigMap says), and the Secret made with the documented command.
+    configs[config_name]["OPENAI_BASE_URL"] = f"http://llm.llm.svc.cluster.local:{llm.port}/v1"
+    database_password = secrets.token_urlsafe(24)
+    documented = documented_secret()
+    fill = {
+        "database-url": lambda example: example.replace("...", database_password),
+        "jwt-secret": lambda example: secrets.token_urlsafe(48),
+        "internal-api-token": lambda example: secrets.token_urlsafe(48),
+        "smtp-url": lambda example: f"smtp://mail.example.com:{mailbox.port}?tls=none",
+        "openai-api-key": lambda example: "test-key",
+    }
+    assert set(documented) == set(fill), (
+        f"keys documented but unknown to this test: {set(documented) - set(fill)}"
+    )
+    secret = {key: fill[key](example) for key, example in documented.items()}
+
+    # Pods: one per Deployment (the analyzer only when work waits: KEDA keeps it at zero), every NATS
+    # server, and the Postgres primary.
+    (nats_set,) = _of(nats_objects, "StatefulSet").values()
+    pods: dict[str, tuple[str, dict[str, str]]] = {}
+    for index in range(nats_set["spec"]["replicas"]):
+        pods[f"nats-{index}"] = ("nats", nats_set["spec"]["template"]["metadata"]["labels"])
+    deployments = _of(objects, "Deployment")
+    for name, deployment in deployments.items():
+        pods[f"{name}-0"] = (namespace, deployment["spec"]["template"]["metadata"]["labels"])
+    pods[CNPG_POD[0]] = (CNPG_POD[1], CNPG_POD[2])
+    for pod, (pod_namespace, _) in pods.items():
+        network.add(pod, scope=pod_namespace)
+    for service in [*_of(objects, "Service").values(), *_of(nats_objects, "Service").values(), CNPG_SERVICE]:
+        name = service["metadata"]["name"]
+        service_namespace = service["metadata"].get("namespace", namespace)
+        selected = [
+            pod
+            for pod, (pod_namespace, labels) in pods.items()
+            if pod_namespace == service_namespace and _selects(service["spec"]["selector"], labels)
+        ]
+        assert selected, f"Service {name} selects no pod"
+        for port in service["spec"]["ports"]:
+            # Host names are mapped here, ports are not: each Service must use its pods' own port numbers.
+            target = port.get("targetPort", port["port"])
+            if isinstance(target, str):
+                template = (
+                    nats_set if service_namespace == "nats" else deployments[selected[0].rsplit("-", 1)[0]]
+                )["spec"]["template"]
+                target = _ports(template["spec"]["containers"][0])[target]
+            assert target == port["port"], (name, port)
+        for pod in selected:
+            address = network.addresses[pod]
+            forms = [
+                f"{name}.{service_namespace}",
+                f"{name}.{service_namespace}.svc",
+                f"{name}.{service_namespace}.svc.cluster.local",
+            ]
+            network.alias(address, *forms)
+            network.alias(address, name, scope=service_namespace)
+            if service["spec"].get("clusterIP") == "None":
+                network.alias(address, *(f"{pod}.{form}" for form in forms))
+    network.alias(network.host_address, "llm.llm.svc.cluster.local", "mail.example.com")
+
+    # NATS, then Postgres, then the mesh.
+    nats_containers = {}
+    for pod in (p for p in pods if p.startswith("nats-")):
+        nats_containers[pod], _ = _start_pod(running, pod, nats_set["spec"]["template"], configs, secret)
+    for pod, container in nats_containers.items():
+        running.wait_until(
+            f"{pod} startupProbe",
+            _probe(container["startupProbe"], network.addresses[pod], _ports(container)),
+            _probe_budget(container["startupProbe"]),
+            pod,
+        )
+    topo.start_postgres(
+        running, CNPG_POD[0], database="screener", user="screener", password=database_password
+    )
+
+    scaled = {o["spec"]["scaleTargetRef"]["name"]: o for o in objects if o["kind"] == "ScaledObject"}
+    asleep = {name for name, obj in scaled.items() if obj["spec"]["minReplicaCount"] == 0}
+    assert asleep == {"analyzer"}
+    started: dict[str, tuple[dict, dict[str, str], dict]] = {}
+
+    def start(name: str) -> None:
+        pod = f"{name}-0"
+        template = deployments[name]["spec"]["template"]
+        container, env = _start_pod(running, pod, template, configs, secret)
+        started[pod] = (container, env, template)
+
+    for name in deployments:
+        if name not in asleep:
+            start(name)
+    for pod, (container, _, _) in started.items():
+        _wait_pod(running, pod, container)
+
+    gateway = network.addresses["gateway-0"]
+    ready = httpx.get(f"http://{gateway}:8080/readyz", timeout=10).json()
+    assert ready["status"] == "ready" and ready["checks"]["analyzer"] != "ok", ready
+
+    def wake_analyzer() -> None:
+        # What KEDA does when the analyzer's consumer has work waiting.
+        start("analyzer")
+        _wait_pod(running, "analyzer-0", started["analyzer-0"][0])
+
+    _exercise(f"http://{gateway}:8080", mailbox, llm, configs[config_name]["ANALYZER_MODEL"], wake_analyzer)
+
+    # Every stream and the object store keep as many copies as NATS_STREAM_REPLICAS says.
+    replicas = _stream_replicas(f"nats://{network.addresses['nats-0']}:4222")
+    expected = int(configs[config_name]["NATS_STREAM_REPLICAS"])
+    assert "OBJ_resumes" in replicas and set(replicas.values()) == {expected}, replicas
+
+    # kubelet's stop: the preStop hook, SIGTERM, SIGKILL at the end of terminationGracePeriodSeconds.
+    for pod, (container, env, template) in started.items():
+        grace = float(template["spec"].get("terminationGracePeriodSeconds", 30))
+        hook = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command")
+        took = running.stop(pod, grace, hook, env)
+        assert took is not None, f"{pod} was still running {grace:.0f} s after it was told to stop"
