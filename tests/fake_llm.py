@@ -20,21 +20,38 @@ from fastapi.responses import JSONResponse
 
 
 class FakeLlm:
-    def __init__(self, port: int, slow_seconds: float = 3.0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        port: int,
+        slow_seconds: float = 3.0,
+        host: str = "127.0.0.1",
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        """tls: (certificate chain, private key) files to serve HTTPS with."""
         self.port = port
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.slow_seconds = slow_seconds
         self.requests: list[dict[str, Any]] = []
         self.script: list[str] = []
         self.lock = threading.Lock()
         app = FastAPI()
         app.post("/v1/chat/completions")(self._complete)
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                ssl_certfile=tls[0] if tls else None,
+                ssl_keyfile=tls[1] if tls else None,
+            )
+        )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.scheme}://{self.host}:{self.port}/v1"
 
     def start(self) -> None:
         self._thread.start()

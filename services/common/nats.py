@@ -21,6 +21,7 @@ import nats
 from nats import errors as nats_errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -31,9 +32,10 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 from nats.js.object_store import ObjectStore
 from opentelemetry import trace
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from screener.v1 import pipeline_pb2
 from services.common.errors import TooLarge
@@ -118,8 +120,31 @@ class Topology:
     max_ack_pending: int = 256
 
 
-async def ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectStore:
-    """Create (or update) streams, durable consumers and the resume object store."""
+async def ensure_topology(
+    js: JetStreamContext, topology: Topology, *, patience_seconds: float = 120.0
+) -> ObjectStore:
+    """Create (or update) streams, durable consumers and the resume object store.
+
+    A JetStream cluster that is still electing its leader (every server starting at once, a rolling
+    restart) answers with timeouts or "unavailable" for a while: the calls are retried for up to
+    `patience_seconds` before the service gives up."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((nats_errors.TimeoutError, ServiceUnavailableError, NoRespondersError)),
+        wait=wait_exponential(multiplier=0.5, max=5),
+        stop=stop_after_delay(patience_seconds),
+        reraise=True,
+    ):
+        with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                log.warning(
+                    "JetStream is not available yet; trying again (attempt %d)",
+                    attempt.retry_state.attempt_number,
+                )
+            return await _ensure_topology(js, topology)
+    raise AssertionError("unreachable")
+
+
+async def _ensure_topology(js: JetStreamContext, topology: Topology) -> ObjectStore:
     streams = {
         WORK_STREAM: ["screener.work.>"],
         EVENTS_STREAM: [EVENTS_SUBJECTS],

@@ -148,4 +148,6 @@ def test_an_unset_or_empty_base_url_means_the_providers_own(
     assert str(client.client.base_url) == "https://api.openai.com/v1/"
     monkeypatch.setenv("OPENAI_BASE_URL", "http://llm.internal:8000/v1")
     configured = AnalyzerSettings()
-    assert str(LlmClient(configured.openai_base_url, "k", "m").client.base_url) == "http://llm.internal:8000/v1/"
+    assert (
+        str(LlmClient(configured.openai_base_url, "k", "m").client.base_url) == "http://llm.internal:8000/v1/"
+    )

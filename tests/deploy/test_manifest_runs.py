@@ -18,12 +18,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
 import pytest
+import trustme
 import yaml
 
 from services.demo.mailbox import MailSink
@@ -406,7 +408,9 @@ def _start_pod(
     template: dict,
     config: dict[str, dict[str, str]],
     secret: dict[str, str],
+    trust: dict[str, str] | None = None,
 ) -> tuple[dict, dict[str, str]]:
+    """trust: the machine's trust store for the project's images (certificate authorities)."""
     spec = template["spec"]
     (container,) = spec["containers"]
     image_name = container["image"].rsplit("/", 1)[-1].split(":")[0]
@@ -417,11 +421,14 @@ def _start_pod(
     else:
         assert service in MESH, container["image"]
         image = topo.image_of(service)
+        image.env.update(trust or {})
         paths = topo.image_paths(running.run_dir, pod)
     paths.mounts.update(_volume_paths(spec, container, running.run_dir, pod, config).mounts)
     env = {
         key: paths(value) for key, value in _container_env(container, image.env, config, secret, pod).items()
     }
+    if service != "nats":
+        env.update(trust or {})  # a path of this machine, not of the container
     command = container.get("command", image.entrypoint) + container.get("args", image.cmd)
     argv = [paths(arg) for arg in command]
     running.start(pod, topo.nats_argv(argv) if service == "nats" else argv, env)
@@ -444,14 +451,41 @@ def test_kubernetes_overlay_starts_screens_and_analyses(overlay: str, subnet: in
     with topo.topology(f"k{overlay[0]}", subnet, tmp_path) as running:
         network = running.network
         mailbox = MailSink(free_port(), host=network.host_address)
-        llm = FakeLlm(free_port(), host=network.host_address)
+        if overlay == "dev":
+            # The dev overlay keeps the manifests' empty OPENAI_BASE_URL: the provider's own address,
+            # https://api.openai.com/v1, served here over TLS with a certificate from a test authority that
+            # the machine trusts (SSL_CERT_FILE: the containers' trust store).
+            authority = trustme.CA()
+            served = authority.issue_cert("api.openai.com")
+            chain, key, trusted = tmp_path / "chain.pem", tmp_path / "key.pem", tmp_path / "trusted.pem"
+            served.cert_chain_pems[0].write_to_path(str(chain))
+            served.private_key_pem.write_to_path(str(key))
+            authority.cert_pem.write_to_path(str(trusted))
+            llm = FakeLlm(443, host=network.host_address, tls=(str(chain), str(key)))
+            provider = Provider("api.openai.com", None, {"SSL_CERT_FILE": str(trusted)})
+        else:
+            # Production points OPENAI_BASE_URL at a server of its own inside the cluster.
+            llm = FakeLlm(free_port(), host=network.host_address)
+            provider = Provider(
+                "llm.llm.svc.cluster.local", f"http://llm.llm.svc.cluster.local:{llm.port}/v1", {}
+            )
         mailbox.start()
         llm.start()
         try:
-            _run_overlay(running, objects, nats_objects, namespace, mailbox, llm)
+            _run_overlay(running, objects, nats_objects, namespace, mailbox, llm, provider)
         finally:
             mailbox.stop()
             llm.stop()
+
+
+@dataclass
+class Provider:
+    """Where the LLM provider stands: its host name, the OPENAI_BASE_URL the operator sets for it (None:
+    the manifests' own value), and what the containers' trust store must hold to reach it."""
+
+    host: str
+    base_url: str | None
+    trust: dict[str, str]
 
 
 def _run_overlay(
@@ -461,15 +495,17 @@ def _run_overlay(
     namespace: str,
     mailbox: MailSink,
     llm: FakeLlm,
+    provider: Provider,
 ) -> None:
     network = running.network
     configs = {
         o["metadata"]["name"]: dict(o["data"]) for o in objects + nats_objects if o["kind"] == "ConfigMap"
     }
     (config_name,) = [name for name in configs if name.startswith("screener-config")]
-    # The operator's choices: an OpenAI-compatible server inside the cluster (namespace `llm`, labelled
-    # screener.dev/llm=true as the ConfigMap says), and the Secret made with the documented command.
-    configs[config_name]["OPENAI_BASE_URL"] = f"http://llm.llm.svc.cluster.local:{llm.port}/v1"
+    # The operator's choices: the LLM provider (a server inside the cluster must sit in a namespace
+    # labelled screener.dev/llm=true, as the ConfigMap says), and the Secret made with the documented command.
+    if provider.base_url is not None:
+        configs[config_name]["OPENAI_BASE_URL"] = provider.base_url
     database_password = secrets.token_urlsafe(24)
     documented = documented_secret()
     fill = {
@@ -525,7 +561,7 @@ def _run_overlay(
             network.alias(address, name, scope=service_namespace)
             if service["spec"].get("clusterIP") == "None":
                 network.alias(address, *(f"{pod}.{form}" for form in forms))
-    network.alias(network.host_address, "llm.llm.svc.cluster.local", "mail.example.com")
+    network.alias(network.host_address, provider.host, "mail.example.com")
 
     # NATS, then Postgres, then the mesh.
     nats_containers = {}
@@ -550,7 +586,7 @@ def _run_overlay(
     def start(name: str) -> None:
         pod = f"{name}-0"
         template = deployments[name]["spec"]["template"]
-        container, env = _start_pod(running, pod, template, configs, secret)
+        container, env = _start_pod(running, pod, template, configs, secret, provider.trust)
         started[pod] = (container, env, template)
 
     for name in deployments:
