@@ -86,7 +86,12 @@ def test_compose_has_every_service_with_build_health_environment_and_dependencie
         assert "services.common.healthcheck" in service["healthcheck"]["test"], name
         assert service["environment"]["NATS_URL"] == "nats://nats:4222", name
         assert service["depends_on"]["nats"]["condition"] == "service_healthy", name
-        assert service["read_only"] is True and service["tmpfs"] == ["/tmp"], name
+        assert service["read_only"] is True, name
+        if name == "gateway":
+            # Uploads are spooled to /tmp: a disk volume, not memory.
+            assert service["tmpfs"] == [] and service["volumes"] == ["gateway-spool:/tmp"]
+        else:
+            assert service["tmpfs"] == ["/tmp"], name
         if name != "gateway":
             # Scalable with --scale: no fixed container name, no published host port.
             assert "container_name" not in service and "ports" not in service, name
@@ -94,8 +99,9 @@ def test_compose_has_every_service_with_build_health_environment_and_dependencie
     assert "postgres" not in services["extractor"]["depends_on"]
     for infra in ("nats", "postgres"):
         assert services[infra]["image"] and services[infra]["healthcheck"]["test"]
-    assert "--jetstream" in services["nats"]["command"]
-    assert set(_compose()["volumes"]) == {"nats-data", "postgres-data"}
+    assert services["nats"]["command"] == ["--config", "/etc/nats/screener.conf"]
+    assert "./deploy/nats/nats.conf:/etc/nats/screener.conf:ro" in services["nats"]["volumes"]
+    assert set(_compose()["volumes"]) == {"nats-data", "postgres-data", "gateway-spool"}
 
 
 def test_every_variable_compose_reads_is_documented_in_env_example() -> None:
