@@ -412,3 +412,14 @@ def test_the_build_context_holds_only_what_the_images_copy() -> None:
     }
     assert included == copied, (included, copied)
     assert not any(name in included for name in (".venv", ".env", ".git", "tests"))
+
+
+def test_startup_probes_outlast_the_wait_for_jetstream(objects: list[dict]) -> None:
+    """A service waits for a JetStream cluster that is still electing its leader before it opens its port;
+    its startup probe must not kill it first."""
+    import inspect
+
+    patience = inspect.signature(screener_nats.ensure_topology).parameters["patience_seconds"].default
+    for name, deployment in _of(objects, "Deployment").items():
+        probe = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+        assert probe["periodSeconds"] * probe["failureThreshold"] >= patience + 20, name
