@@ -711,5 +711,5 @@ def create_app(ctx: ApiContext) -> FastAPI:
     def is_upload(method: str, path: str) -> bool:
         return is_job_upload(method, path) or (method, path) == ("POST", "/upload_files")
 
-    app.add_middleware(BodyLimit, limit_for=body_limit, is_upload=is_upload, slots=ctx.upload_slots)
+    app.add_middleware(BodyLimit, limit_for=body_limit, is_upload=is_upload, slots=lambda: ctx.upload_slots)
     return app

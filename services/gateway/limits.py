@@ -66,10 +66,10 @@ class BodyLimit:
         *,
         limit_for: Callable[[str, str], int],
         is_upload: Callable[[str, str], bool] = lambda method, path: False,
-        slots: UploadSlots | None = None,
+        slots: Callable[[], UploadSlots] | None = None,
     ) -> None:
         """limit_for(method, path) is the bound of a request's body, read when the request comes;
-        requests that is_upload(method, path) names take one of `slots` while they run."""
+        requests that is_upload(method, path) names take one of slots() while they run."""
         self.app = app
         self.limit_for = limit_for
         self.is_upload = is_upload
@@ -86,7 +86,7 @@ class BodyLimit:
             return
         if self.slots is not None and self.is_upload(scope["method"], scope["path"]):
             try:
-                async with self.slots.slot():
+                async with self.slots().slot():
                     await self._bounded(scope, receive, send, limit)
             except Unavailable as busy:
                 await _busy(send, busy)

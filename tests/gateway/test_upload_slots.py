@@ -27,11 +27,12 @@ def _app(release: asyncio.Event, reading: list[int], started: asyncio.Event) -> 
     app = Starlette(
         routes=[Route("/upload", upload, methods=["POST"]), Route("/ping", ping, methods=["POST"])]
     )
+    slots = UploadSlots(1, wait_seconds=0.5)
     return BodyLimit(
         app,
         limit_for=lambda method, path: 1 << 20,
         is_upload=lambda method, path: path == "/upload",
-        slots=UploadSlots(1, wait_seconds=0.5),
+        slots=lambda: slots,
     )
 
 
