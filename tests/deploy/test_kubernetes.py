@@ -423,3 +423,12 @@ def test_startup_probes_outlast_the_wait_for_jetstream(objects: list[dict]) -> N
     for name, deployment in _of(objects, "Deployment").items():
         probe = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
         assert probe["periodSeconds"] * probe["failureThreshold"] >= patience + 20, name
+
+
+def test_mail_is_sent_from_an_address_servers_accept(objects: list[dict]) -> None:
+    from email.utils import parseaddr
+
+    (config,) = _of(objects, "ConfigMap").values()
+    _, address = parseaddr(config["data"]["SMTP_FROM"])
+    domain = address.rpartition("@")[2]
+    assert "." in domain and not domain.endswith((".local", ".localhost")), address
