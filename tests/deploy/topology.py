@@ -19,6 +19,7 @@ What is translated, and nothing else:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -119,6 +120,7 @@ class PathMap:
         return value
 
 
+@functools.cache
 def onnx_export() -> str:
     """The ONNX export the ranker image makes while it is built (`python -m services.ranker.onnx_backend
     /opt/onnx` in its Dockerfile), made here by the same command into this machine's cache."""
