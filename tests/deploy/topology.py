@@ -35,7 +35,6 @@ from pathlib import Path
 
 import httpx
 
-from services.common.healthcheck import check as grpc_health
 from services.launcher import nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -395,7 +394,12 @@ def http_ok(url: str) -> bool:
 
 
 def grpc_ok(address: str) -> bool:
-    return grpc_health(address, "", 2.0)
+    """A gRPC health probe, from a process of its own as kubelet's is: gRPC's threads in this process would
+    make the processes it forks later (pg_ctl as another user) crash."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "services.common.healthcheck", address], capture_output=True, timeout=30
+    )
+    return probe.returncode == 0
 
 
 @contextlib.contextmanager
