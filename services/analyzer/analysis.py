@@ -14,6 +14,7 @@ from screener.v1 import resume_pb2
 from services.analyzer.llm import LlmClient
 from services.common.errors import ScreeningError, Unavailable
 from services.common.hygiene import split_injections
+from services.common.redaction import scoring_view
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,9 @@ def _scrub(value: object) -> object:
 
 
 def resume_summary(resume: resume_pb2.ParsedResume) -> dict:
-    return _scrub(compact_resume(resume))  # type: ignore[return-value]
+    """What the model reads of a resume: its scoring view (no name, contact details or statement of a
+    protected attribute, in every job), compacted and scrubbed of lines addressed to a model."""
+    return _scrub(compact_resume(scoring_view(resume)))  # type: ignore[return-value]
 
 
 def summary_hash(summary: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from screener.v1 import resume_pb2
+from services.common import protected
 from services.common.patterns import BIRTH_RE, EMAIL_RE, GENDER_RE, PHONE_RE, STREET_RE, URL_RE
 
 
@@ -81,3 +82,48 @@ def redact(parsed: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
         flag.text = mask_text(flag.text, parsed)
     masked.redaction.CopyFrom(resume_pb2.RedactionInfo(applied=True, fields=fields))
     return masked
+
+
+_MASKS = re.compile(r"\[(?:name|email|phone|link|address|location|date of birth|gender)\]")
+
+
+def _without_person(text: str, parsed: resume_pb2.ParsedResume) -> str:
+    """A text with the person taken out: masked details removed, protected statements withheld, and the
+    lines that held nothing else gone."""
+    kept = []
+    for line in protected.withhold(mask_text(text, parsed)).splitlines():
+        if _MASKS.search(line):
+            line = _MASKS.sub("", line)
+            line = re.sub(r"\s{2,}", " ", line).strip()
+            if not re.search(r"\w{2,}", line):
+                continue
+            line = line.strip(" ,;|•·-–")
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def scoring_view(parsed: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
+    """What the ranker and the analyzer read, in every job: the resume without who the person is.
+
+    The name, contact details, address, links, and every statement of a protected attribute (date of
+    birth and age, gender and pronouns, family status, pregnancy, nationality, religion, ethnicity,
+    disability, veteran status) are removed rather than masked, and a line that held only them is gone,
+    so the text is the same whatever the name is and wherever it stood."""
+    view = resume_pb2.ParsedResume()
+    view.CopyFrom(parsed)
+    view.ClearField("contact")
+    view.full_text = _without_person(parsed.full_text, parsed)
+    view.headline = _without_person(parsed.headline, parsed)
+    view.summary = _without_person(parsed.summary, parsed)
+    for key, value in parsed.sections.items():
+        view.sections[key] = _without_person(value, parsed)
+    for entry in view.experience:
+        entry.text = _without_person(entry.text, parsed)
+        entry.bullets[:] = [b for b in (_without_person(b, parsed) for b in entry.bullets) if b]
+    for project in view.projects:
+        project.description = _without_person(project.description, parsed)
+        del project.links[:]
+    for education in view.education:
+        education.text = _without_person(education.text, parsed)
+    del view.flags[:]
+    return view

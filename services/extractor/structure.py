@@ -351,15 +351,34 @@ def _looks_like_name(line: str) -> bool:
     if {w.lower().strip(".,:") for w in line.split()} & _NOT_NAME_WORDS:
         return False
     words = [w for w in re.split(r"\s+", line.strip()) if w]
-    if not 2 <= len(words) <= 4:
+    # Two to four words; one word only in a script without letter case (李伟, a Chinese name).
+    caseless = bool(words) and all(_caseless(w) for w in words)
+    if not (2 <= len(words) <= 4 or (len(words) == 1 and caseless and 2 <= len(words[0]) <= 6)):
         return False
     if _heading_name(line) is not None or line.rstrip().endswith((".", ",", ":")):
         return False
-    # Every word capitalized ("Ana de la Cruz" allows short particles), and none of them a skill.
-    particles = {"de", "la", "del", "van", "von", "da", "di", "le", "bin", "al"}
-    if not all(re.fullmatch(r"[A-ZÀ-Þ][A-Za-zÀ-ÿ'.-]*", w) or w in particles for w in words):
+    # Every word a name word in any script ("Ana de la Cruz" allows short particles), none of them a skill.
+    particles = {"de", "la", "del", "van", "von", "da", "di", "le", "bin", "al", "ibn", "dos", "das"}
+    if not all(_name_word(w) or w in particles for w in words):
         return False
-    return not load_taxonomy().find(line, include_ambiguous=True)
+    # A skill line is not a name; but one skill-like word in a longer name (Nguyễn Thị Lan) is a name,
+    # and ambiguous skills (Ruby, Julia) are not counted.
+    hits = load_taxonomy().find(line)
+    return not (len(hits) >= 2 or (hits and len(words) <= 2))
+
+
+def _caseless(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and not any(c.isupper() or c.islower() for c in letters)
+
+
+def _name_word(word: str) -> bool:
+    """A word of a person's name: letters of any script (with ' . - inside), capitalized where the
+    script has letter case (Ørsted, Nguyễn, Дмитрий), as is in scripts that have none (محمد, 李伟)."""
+    letters = re.sub(r"['’.-]", "", word)
+    if not letters or not all(c.isalpha() for c in letters):
+        return False
+    return _caseless(word) or word[0].isupper()
 
 
 def collapse_letter_spacing(line: str) -> str:
@@ -680,7 +699,10 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy, as_of: date) -> resume_
     parsed.experience.extend(parse_experience(by_name.get("experience", []), as_of))
     parsed.education.extend(parse_education(by_name.get("education", [])))
     parsed.projects.extend(parse_projects(by_name.get("projects", []), taxonomy))
-    parsed.skills.extend(extract_skills(sections, text, taxonomy))
+    # A name is not a skill (Nguyễn Thị Lan names no network): the name line is not searched for skills.
+    named = parsed.contact.name.strip()
+    skill_text = "\n".join(line for line in text.splitlines() if not named or line.strip() != named)
+    parsed.skills.extend(extract_skills(sections, skill_text, taxonomy))
     parsed.certifications.extend(_strip_bullet(line)[0] for line in by_name.get("certifications", []) if line)
     parsed.languages.extend(
         item.strip()

@@ -8,9 +8,13 @@ final_score (0..100) is the weighted mean of five components, each 0..1:
   skills     - coverage of the required skills (3/4) and preferred skills (1/4), each matched exactly
                after taxonomy normalization, or semantically when a resume phrase is close enough;
   experience - total years (merged date ranges) against the job's minimum, and seniority;
-  title      - the job title against the resume's own title line, headline and most recent job titles.
+  title      - the job title against the candidate's stated headline and most recent job titles.
 Failed soft rules multiply the score by 0.9 each; failed hard rules fail the screen with their reason.
 The same input always gives the same output.
+
+Every text scored is the resume's scoring view (services.common.redaction.scoring_view): without the
+name, contact details, address, links or any statement of a protected attribute, in every job, so a
+score never moves with who the candidate is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 
 from screener.v1 import resume_pb2
 from services.common.metrics import PHASE_SECONDS
+from services.common.redaction import scoring_view
 from services.common.skills import SkillTaxonomy, normalize_text
 from services.ranker.embedding import Embedder, text_hash
 from services.ranker.job_understanding import (
@@ -34,7 +39,7 @@ from services.ranker.job_understanding import (
 )
 from services.ranker.lexical import LexicalScorer, terms
 
-SCORER_VERSION = "hybrid-2"
+SCORER_VERSION = "hybrid-3"
 DEFAULT_WEIGHTS = {"semantic": 0.50, "lexical": 0.14, "skills": 0.10, "experience": 0.03, "title": 0.30}
 DEFAULT_RULES = {"required_skills": "hard", "min_years": "hard", "education": "hard"}
 SEMANTIC_SKILL_THRESHOLD = 0.6  # MiniLM: unrelated short phrases sit below 0.35, close ones above 0.6
@@ -157,7 +162,6 @@ class _Plan:
     passages: list[Passage]
     phrases: list[str]
     titles: list[str]
-    first_line: str
     resume_items: list[tuple[str, int, str]]
     job_skills: list[str]
     job_texts: list[str]
@@ -191,6 +195,7 @@ class Scorer:
         each alone (vectors are rounded before use).
         """
         started = time.perf_counter()
+        items = [(job, scoring_view(resume), stored) for job, resume, stored in items]
         plans = [self._plan(job, resume, stored) for job, resume, stored in items]
         known = {key: vector for plan in plans for key, vector in plan.known.items()}
         resume_vectors = self.embedder.embed([t for plan in plans for t in plan.resume_texts], known=known)
@@ -228,12 +233,8 @@ class Scorer:
         understanding = understand(job, self.taxonomy)
         passages = resume_passages(resume)
         phrases = resume_phrases(resume)
-        first_line = next((line.strip() for line in resume.full_text.splitlines() if line.strip()), "")
-        titles = [
-            t
-            for t in dict.fromkeys([resume.headline, first_line, *(e.title for e in resume.experience[:3])])
-            if t
-        ]
+        # The candidate's stated titles: the headline first, then the latest three job titles.
+        titles = [t for t in dict.fromkeys([resume.headline, *(e.title for e in resume.experience[:3])]) if t]
         known = {}
         if stored is not None and stored.model == self.embedder.model_name:
             known = {p.text_hash: np.asarray(p.vector, dtype=np.float32) for p in stored.passages}
@@ -250,9 +251,7 @@ class Scorer:
             *job_skills,
             *requirements,
         ]
-        return _Plan(
-            understanding, passages, phrases, titles, first_line, resume_items, job_skills, job_texts, known
-        )
+        return _Plan(understanding, passages, phrases, titles, resume_items, job_skills, job_texts, known)
 
     def _score(
         self,
@@ -268,7 +267,7 @@ class Scorer:
             plan.phrases,
             plan.titles,
         )
-        first_line, resume_items, job_skills = plan.first_line, plan.resume_items, plan.job_skills
+        resume_items, job_skills = plan.resume_items, plan.job_skills
         weights = _weights(job)
         rules = _rules(job)
         result = resume_pb2.RankResult(
@@ -303,15 +302,12 @@ class Scorer:
         lexical_scorer = LexicalScorer(job_text(job, understanding), job.title)
         lexical = lexical_scorer.score(resume.full_text)
 
-        # Title: the job title against the resume's first line (usually the candidate's own title),
-        # weighted 2:1 over the best of the headline and the latest three job titles; then seniority.
+        # Title: the job title against the candidate's first stated title (the headline, or the latest job
+        # title), weighted 2:1 over the best of the headline and the latest three job titles; then seniority.
         title_fit = 0.0
         if titles and (job.title or "").strip():
             title_sims = title_vectors @ title_vector
-            first = (
-                float(title_sims[titles.index(first_line)]) if first_line in titles else float(title_sims[0])
-            )
-            title_fit = _scale((0.5 * float(title_sims.max()) + first) / 1.5, 0.10, 0.90)
+            title_fit = _scale((0.5 * float(title_sims.max()) + float(title_sims[0])) / 1.5, 0.10, 0.90)
         resume_level = seniority_of(titles[0]) if titles else ""
         if not resume_level:
             years_now = resume.total_years_experience
