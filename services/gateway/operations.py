@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from google.protobuf.json_format import ParseDict
 
 from screener.v1 import resume_pb2
+from services.common import protected
 from services.common.errors import Conflict, NotFound
 from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
@@ -60,6 +61,15 @@ def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
     )
 
 
+def withheld(parsed: dict | None) -> schemas.Withheld | None:
+    """What the resume says about who the candidate is, by kind only; None when it says nothing."""
+    if not parsed:
+        return None
+    categories = protected.find(parsed.get("full_text", ""))
+    photo = bool(parsed.get("stats", {}).get("has_photo"))
+    return schemas.Withheld(categories=categories, photo=photo) if categories or photo else None
+
+
 def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> schemas.ResumeDetail:
     ranking = resume.ranking or {}
     parsed = resume.parsed
@@ -88,6 +98,7 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         reasons=list(ranking.get("reasons", [])),
         explanation=ranking.get("explanation"),
         score_components=ranking.get("components"),
+        withheld=withheld(resume.parsed),
         ranking=resume.ranking or None,
         analysis_status=resume.analysis_status,
         analysis=resume.analysis,

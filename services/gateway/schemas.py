@@ -314,6 +314,19 @@ class ResumePage(BaseModel):
     page_size: int
 
 
+class Withheld(BaseModel):
+    """Statements about who the candidate is, found in the resume and used nowhere."""
+
+    categories: list[str] = Field(
+        description="kinds of statement present: date_of_birth, gender, family_status, pregnancy, "
+        "nationality, religion, ethnicity, disability, veteran_status (never their values)"
+    )
+    photo: bool = Field(description="the resume carries a photo")
+    note: str = Field(
+        default="Present in the resume and not used: no score, ranking, rule or analysis reads them."
+    )
+
+
 class ResumeDetail(BaseModel):
     id: uuid.UUID
     job_id: uuid.UUID
@@ -338,6 +351,9 @@ class ResumeDetail(BaseModel):
     explanation: str | None
     score_components: dict[str, Any] | None
     ranking: dict[str, Any] | None
+    withheld: Withheld | None = Field(
+        default=None, description="protected attributes the resume states, which nothing reads"
+    )
     analysis_status: str | None
     analysis: dict[str, Any] | None
     stage_seconds: dict[str, Any]

@@ -260,3 +260,42 @@ def test_blind_job_masks_the_candidate_until_revealed_and_the_analysis_never_see
     sent = " ".join(llm.prompts()[before:])
     assert sent, "the analysis was not sent to the model"
     assert "Bruno" not in sent and "bruno.takeda@example.org" not in sent and "Takeda" not in sent
+
+
+def test_protected_statements_are_flagged_used_nowhere_and_move_no_score(
+    account: Account, llm: FakeLlm
+) -> None:
+    """Through the mesh, in an ordinary (not blind) job: the same resume under another name and with
+    protected attributes written in scores the same; its detail names what was withheld; the model
+    never reads those statements."""
+    client = account.client
+    job = _unique_job(client)
+    sample = next(s for s in SAMPLE_RESUMES if s.filename == "ada_quinlan.pdf")
+    stated = [
+        *[line.replace("Ada Quinlan", "Oluwaseun Adeyemi") for line in sample.lines[:3]],
+        "Date of birth: 14 May 1961",
+        "Nationality: Nigerian",
+        "Marital status: Married, two children",
+        "Religion: Muslim",
+        *sample.lines[3:],
+    ]
+    files = [("ada.pdf", render_pdf(sample.lines)), ("oluwaseun.pdf", render_pdf(stated))]
+    ids = [item["id"] for item in upload(client, job["id"], files).json()["items"]]
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    plain, with_statements = (client.get(f"/api/resumes/{i}").json() for i in ids)
+    assert abs(plain["final_score"] - with_statements["final_score"]) <= 0.5
+    assert plain["withheld"] is None
+    assert with_statements["withheld"]["categories"] == [
+        "date_of_birth",
+        "family_status",
+        "nationality",
+        "religion",
+    ]
+    assert with_statements["candidate_name"] == "Oluwaseun Adeyemi"
+    before = len(llm.prompts())
+    assert client.post(f"/api/resumes/{ids[1]}/analysis").status_code == 202
+    assert _wait_for_analysis(client, ids[1])["analysis_status"] == "completed"
+    sent = " ".join(llm.prompts()[before:])
+    assert sent and "Oluwaseun" not in sent
+    for statement in ("1961", "Nigerian", "Married", "Muslim"):
+        assert statement not in sent, statement
