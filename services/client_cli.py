@@ -448,7 +448,13 @@ def follow(client: Client, batch: schemas.BatchOut, timeout: float | None) -> sc
     return done
 
 
-COLUMNS = ("rank", "score", "result", "name", "matched skills", "missing skills")
+COLUMNS = ("rank", "score", "result", "name", "matched skills", "missing skills", "summary")
+
+
+def listed(items: list[str], most: int = 5) -> str:
+    """A list cut at `most`, saying how many more there are."""
+    shown = ", ".join(items[:most])
+    return shown + (f" (+{len(items) - most} more)" if len(items) > most else "")
 
 
 def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut) -> None:
@@ -473,8 +479,9 @@ def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut
             "" if r.final_score is None else f"{r.final_score:.1f}",
             result,
             r.candidate_name or r.filename,
-            ", ".join(r.matched_skills[:5]),
-            ", ".join(r.missing_skills[:5]),
+            listed(r.matched_skills),
+            listed(r.missing_skills),
+            r.summary or "",
         )
     out.print(table)
 

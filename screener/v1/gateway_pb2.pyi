@@ -507,6 +507,8 @@ class ResumeRow(_message.Message):
     FAILURE_REASON_FIELD_NUMBER: _builtins.int
     MATCHED_SKILLS_FIELD_NUMBER: _builtins.int
     MISSING_SKILLS_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     filename: _builtins.str
     status: _builtins.str
@@ -516,10 +518,16 @@ class ResumeRow(_message.Message):
     candidate_name: _builtins.str
     """empty when unknown or blind-screened"""
     failure_reason: _builtins.str
+    summary: _builtins.str
+    """the score in plain language"""
     @_builtins.property
     def matched_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def missing_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """every rule result, once"""
+
     def __init__(
         self,
         *,
@@ -533,10 +541,12 @@ class ResumeRow(_message.Message):
         failure_reason: _builtins.str = ...,
         matched_skills: _abc.Iterable[_builtins.str] | None = ...,
         missing_skills: _abc.Iterable[_builtins.str] | None = ...,
+        summary: _builtins.str = ...,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_final_score", b"_final_score", "_passed", b"_passed", "_rank", b"_rank", "final_score", b"final_score", "passed", b"passed", "rank", b"rank"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_final_score", b"_final_score", "_passed", b"_passed", "_rank", b"_rank", "candidate_name", b"candidate_name", "failure_reason", b"failure_reason", "filename", b"filename", "final_score", b"final_score", "id", b"id", "matched_skills", b"matched_skills", "missing_skills", b"missing_skills", "passed", b"passed", "rank", b"rank", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_final_score", b"_final_score", "_passed", b"_passed", "_rank", b"_rank", "candidate_name", b"candidate_name", "failure_reason", b"failure_reason", "filename", b"filename", "final_score", b"final_score", "id", b"id", "matched_skills", b"matched_skills", "missing_skills", b"missing_skills", "passed", b"passed", "rank", b"rank", "reasons", b"reasons", "status", b"status", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__final_score: _TypeAlias = _typing.Literal["final_score"]  # noqa: Y015
     _WhichOneofArgType__final_score: _TypeAlias = _typing.Literal["_final_score", b"_final_score"]  # noqa: Y015

@@ -877,12 +877,16 @@ class RankResult(_message.Message):
     EVIDENCE_FIELD_NUMBER: _builtins.int
     JOB_FIELD_NUMBER: _builtins.int
     EMBEDDINGS_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
     final_score: _builtins.float
     """0..100"""
     passed: _builtins.bool
     explanation: _builtins.str
     model: _builtins.str
     scorer_version: _builtins.str
+    summary: _builtins.str
+    """plain language, from the same facts: "Strong match: 4 of 4 required skills, ..." """
     @_builtins.property
     def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -915,6 +919,12 @@ class RankResult(_message.Message):
     def embeddings(self) -> Global___ResumeEmbeddings:
         """for the gateway to store; not shown to users"""
 
+    @_builtins.property
+    def terms(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScoreTerm]:
+        """The score's arithmetic: one term per weighted component, then the soft-rule penalty as its own
+        term; the contributions (one decimal each) add up to final_score exactly.
+        """
+
     def __init__(
         self,
         *,
@@ -936,14 +946,48 @@ class RankResult(_message.Message):
         evidence: _abc.Iterable[_builtins.str] | None = ...,
         job: Global___JobUnderstanding | None = ...,
         embeddings: Global___ResumeEmbeddings | None = ...,
+        terms: _abc.Iterable[Global___ScoreTerm] | None = ...,
+        summary: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "job", b"job", "weights", b"weights"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "evidence", b"evidence", "explanation", b"explanation", "final_score", b"final_score", "items", b"items", "job", b"job", "matched_preferred", b"matched_preferred", "matched_required", b"matched_required", "missing_preferred", b"missing_preferred", "missing_required", b"missing_required", "model", b"model", "passed", b"passed", "reasons", b"reasons", "rules", b"rules", "scorer_version", b"scorer_version", "skill_matches", b"skill_matches", "weights", b"weights"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "evidence", b"evidence", "explanation", b"explanation", "final_score", b"final_score", "items", b"items", "job", b"job", "matched_preferred", b"matched_preferred", "matched_required", b"matched_required", "missing_preferred", b"missing_preferred", "missing_required", b"missing_required", "model", b"model", "passed", b"passed", "reasons", b"reasons", "rules", b"rules", "scorer_version", b"scorer_version", "skill_matches", b"skill_matches", "summary", b"summary", "terms", b"terms", "weights", b"weights"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RankResult: _TypeAlias = RankResult  # noqa: Y015
+
+@_typing.final
+class ScoreTerm(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    WEIGHT_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    CONTRIBUTION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """semantic, lexical, skills, experience, title, or soft_rules"""
+    weight: _builtins.float
+    """normalized: the components' weights sum to 1 (0 for soft_rules)"""
+    value: _builtins.float
+    """the component, 0..1 (for soft_rules: the multiplier, 0.9 per failed rule)"""
+    contribution: _builtins.float
+    """points of the 100, one decimal; negative for soft_rules"""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        weight: _builtins.float = ...,
+        value: _builtins.float = ...,
+        contribution: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contribution", b"contribution", "name", b"name", "value", b"value", "weight", b"weight"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScoreTerm: _TypeAlias = ScoreTerm  # noqa: Y015
 
 @_typing.final
 class Analysis(_message.Message):

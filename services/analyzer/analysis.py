@@ -97,7 +97,7 @@ class OfflineAnalyst:
         name = resume.contact.name or "The candidate"
         verdict = "meets the screen" if rank.passed else "does not meet the screen"
         analysis.summary = (
-            f"{name} {verdict} for {job.title or 'the job'} with a score of {rank.final_score:.0f}/100; "
+            f"{name} {verdict} for {job.title or 'the job'} with a score of {rank.final_score:.1f}/100; "
             f"{len(rank.matched_required)} of {len(job.required_skills)} required skills and "
             f"{resume.total_years_experience:g} years of experience."
         )

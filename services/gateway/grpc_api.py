@@ -176,6 +176,8 @@ def row_message(row: schemas.ResumeRow) -> gateway_pb2.ResumeRow:
         failure_reason=row.failure_reason or "",
         matched_skills=row.matched_skills,
         missing_skills=row.missing_skills,
+        summary=row.summary or "",
+        reasons=row.reasons,
     )
     if row.final_score is not None:
         message.final_score = row.final_score
@@ -199,6 +201,8 @@ def detail_message(detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
         failure_reason=(detail.failure or {}).get("reason"),
         matched_skills=matched,
         missing_skills=missing,
+        summary=(detail.ranking or {}).get("summary"),
+        reasons=detail.reasons,
     )
     message = gateway_pb2.ResumeDetail(
         row=row_message(row),

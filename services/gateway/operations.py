@@ -58,6 +58,8 @@ def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
         failure_reason=resume.failure_reason,
         matched_skills=matched,
         missing_skills=missing,
+        summary=(resume.ranking or {}).get("summary"),
+        reasons=list((resume.ranking or {}).get("reasons", [])),
     )
 
 

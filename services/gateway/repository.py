@@ -28,6 +28,11 @@ _SENT = (Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
 _WAITING = (Resume.status == "queued", Resume.dispatched_at.is_(None))
 
 
+
+# A job's ranked order: every candidate who passes the hard knock-out rules above every one who fails
+# one, each group by score (sort=score lists by score alone).
+RANK_ORDER = (Resume.passed.desc().nulls_last(), Resume.final_score.desc().nulls_last())
+
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -215,7 +220,7 @@ class Repository:
         result = await self.session.scalars(
             select(Resume)
             .where(Resume.job_id == job_id, Resume.status == "completed", Resume.analysis_status.is_(None))
-            .order_by(Resume.final_score.desc(), Resume.id)
+            .order_by(*RANK_ORDER, Resume.id)
             .limit(limit)
             .with_for_update()
         )
@@ -235,13 +240,15 @@ class Repository:
         return sorted(result, key=lambda r: (r.created_at, r.id))
 
     async def rank_of(self, resume: Resume) -> int | None:
+        """The resume's place in its job's ranked order (RANK_ORDER)."""
         if resume.final_score is None:
             return None
+        ahead = and_(Resume.passed.is_(bool(resume.passed)), Resume.final_score > resume.final_score)
+        if not resume.passed:
+            ahead = or_(ahead, Resume.passed.is_(True))
         higher = await self.session.scalar(
             select(func.count()).where(
-                Resume.job_id == resume.job_id,
-                Resume.final_score.is_not(None),
-                Resume.final_score > resume.final_score,
+                Resume.job_id == resume.job_id, Resume.final_score.is_not(None), ahead
             )
         )
         return int(higher or 0) + 1
@@ -260,8 +267,8 @@ class Repository:
         text: str | None = None,
         search_names: bool = True,
     ) -> tuple[list[tuple[Resume, int | None]], int]:
-        """One page of a job's resumes with each one's rank in the whole job (by final_score)."""
-        rank = func.rank().over(order_by=Resume.final_score.desc().nulls_last())
+        """One page of a job's resumes with each one's rank in the whole job (RANK_ORDER)."""
+        rank = func.rank().over(order_by=RANK_ORDER)
         ranked = (
             select(Resume.id.label("resume_id"), rank.label("rank"))
             .where(Resume.job_id == job_id, Resume.final_score.is_not(None))
@@ -285,7 +292,7 @@ class Repository:
                 found_in += [Resume.candidate_name.ilike(pattern), Resume.filename.ilike(pattern)]
             filters.append(or_(*found_in))
         order = {
-            "rank": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
+            "rank": (*RANK_ORDER, Resume.created_at, Resume.id),
             "score": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
             "name": (func.lower(func.coalesce(Resume.candidate_name, Resume.filename)), Resume.id),
             "uploaded": (Resume.created_at, Resume.id),

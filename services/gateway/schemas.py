@@ -251,6 +251,8 @@ class ResumeRow(BaseModel):
     failure_reason: str | None = None
     matched_skills: list[str] = Field(default_factory=list)
     missing_skills: list[str] = Field(default_factory=list)
+    summary: str | None = Field(default=None, description="the score in plain language")
+    reasons: list[str] = Field(default_factory=list, description="every rule result, once")
 
 
 RANKED_CSV_COLUMNS = [
@@ -262,6 +264,8 @@ RANKED_CSV_COLUMNS = [
     "status",
     "matched_skills",
     "missing_skills",
+    "summary",
+    "reasons",
     "failure_reason",
     "resume_id",
 ]
@@ -288,13 +292,15 @@ def ranked_csv(rows: list[ResumeRow]) -> str:
         writer.writerow(
             [
                 row.rank or "",
-                "" if row.final_score is None else f"{row.final_score:.2f}",
+                "" if row.final_score is None else f"{row.final_score:.1f}",
                 "" if row.passed is None else str(row.passed).lower(),
                 csv_text(row.candidate_name or ""),
                 csv_text(row.filename),
                 row.status,
                 csv_text("; ".join(row.matched_skills)),
                 csv_text("; ".join(row.missing_skills)),
+                csv_text(row.summary or ""),
+                csv_text("; ".join(row.reasons)),
                 csv_text(row.failure_reason or ""),
                 row.id,
             ]

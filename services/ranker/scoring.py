@@ -30,6 +30,7 @@ from services.common.metrics import PHASE_SECONDS
 from services.common.redaction import scoring_view
 from services.common.skills import SkillTaxonomy, normalize_text
 from services.ranker.embedding import Embedder, text_hash
+from services.ranker.explain import arithmetic, plain_summary, score_terms
 from services.ranker.job_understanding import (
     EDUCATION_LEVELS,
     SENIORITY_RANK,
@@ -39,7 +40,7 @@ from services.ranker.job_understanding import (
 )
 from services.ranker.lexical import LexicalScorer, terms
 
-SCORER_VERSION = "hybrid-3"
+SCORER_VERSION = "hybrid-3"  # scoring view, titles without the name line, terms that add up
 DEFAULT_WEIGHTS = {"semantic": 0.50, "lexical": 0.14, "skills": 0.10, "experience": 0.03, "title": 0.30}
 DEFAULT_RULES = {"required_skills": "hard", "min_years": "hard", "education": "hard"}
 SEMANTIC_SKILL_THRESHOLD = 0.6  # MiniLM: unrelated short phrases sit below 0.35, close ones above 0.6
@@ -439,9 +440,8 @@ class Scorer:
             "experience": experience,
             "title": title,
         }
-        total_weight = sum(weights.values()) or 1.0
-        final = 100.0 * penalty * sum(weights[k] * components[k] for k in components) / total_weight
-        result.final_score = round(final, 2)
+        result.final_score, score_parts = score_terms(weights, components, penalty)
+        result.terms.extend(score_parts)
         result.components.CopyFrom(
             resume_pb2.ScoreComponents(
                 semantic=round(semantic, 4),
@@ -463,7 +463,8 @@ class Scorer:
                 )
 
         result.evidence.extend(self._evidence(resume, lexical_scorer))
-        result.explanation = self._explain(result, components, weights, years, min_years)
+        result.explanation = self._explain(result, years, min_years)
+        result.summary = plain_summary(result, years, min_years)
         return result
 
     @staticmethod
@@ -480,17 +481,9 @@ class Scorer:
         return [line[:300] for _, line in sorted(scored)[:3]]
 
     @staticmethod
-    def _explain(
-        result: resume_pb2.RankResult,
-        components: dict[str, float],
-        weights: dict[str, float],
-        years: float,
-        min_years: float,
-    ) -> str:
-        parts = [
-            f"Score {result.final_score:.1f}/100 = "
-            + " + ".join(f"{weights[k]:g}x{k} {components[k]:.2f}" for k in components if weights[k] > 0)
-        ]
+    def _explain(result: resume_pb2.RankResult, years: float, min_years: float) -> str:
+        """The score's arithmetic, then the facts behind it."""
+        parts = [f"Score {arithmetic(result)}"]
         required = [m for m in result.skill_matches if m.required]
         preferred = [m for m in result.skill_matches if not m.required]
         if required:
@@ -505,4 +498,4 @@ class Scorer:
             parts.append(f"most relevant: {best.label} ({best.score:.0f})")
         failed = [r.detail for r in result.rules if not r.passed and r.severity == "hard"]
         verdict = "passes the screen" if result.passed else "fails the screen: " + "; ".join(failed)
-        return ", ".join(parts) + f". The resume {verdict}."
+        return "; ".join(parts) + f". The resume {verdict}."

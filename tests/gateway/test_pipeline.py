@@ -35,8 +35,24 @@ def test_batch_ranks_every_resume_with_scores_reasons_and_counters(account: Acco
     assert listing["total"] == len(files)
     rows = listing["items"]
     assert [r["rank"] for r in rows] == list(range(1, len(files) + 1))
-    scores = [r["final_score"] for r in rows]
-    assert scores == sorted(scores, reverse=True)
+    # Everyone who passes the knock-out rules ranks above everyone who fails one; each group by score.
+    assert [r["passed"] for r in rows] == sorted((r["passed"] for r in rows), reverse=True)
+    for group in (True, False):
+        scores = [r["final_score"] for r in rows if r["passed"] is group]
+        assert scores == sorted(scores, reverse=True)
+    by_score = client.get(f"/api/jobs/{job['id']}/resumes", params={"sort": "score"}).json()["items"]
+    assert [r["final_score"] for r in by_score] == sorted((r["final_score"] for r in rows), reverse=True)
+    # Every number adds up: normalized weights sum to 1, the terms to the shown score; one decimal.
+    for row in rows:
+        detail = client.get(f"/api/resumes/{row['id']}").json()
+        terms = detail["ranking"]["terms"]
+        weights = sum(t["weight"] for t in terms if t["name"] != "soft_rules")
+        assert abs(weights - 1) <= 0.001, terms
+        assert abs(sum(t["contribution"] for t in terms) - row["final_score"]) <= 0.05, (terms, row)
+        assert round(row["final_score"], 1) == row["final_score"] == detail["final_score"]
+        assert detail["explanation"].startswith(f"Score {row['final_score']:.1f} = ")
+        assert row["summary"] and row["summary"] == detail["ranking"]["summary"]
+        assert row["reasons"] == detail["reasons"]
     by_file = {r["filename"]: r for r in rows}
     # The strong backend engineers outrank the frontend engineer and the accountant, who fail the screen.
     assert by_file["ada_quinlan.pdf"]["rank"] <= 2

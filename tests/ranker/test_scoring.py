@@ -183,3 +183,22 @@ def test_job_understanding_derives_what_the_recruiter_left_out() -> None:
         load_taxonomy(),
     )
     assert list(explicit.required_skills) == ["Go"] and "skills" not in explicit.derived
+
+
+def test_the_terms_add_up_to_the_score_with_one_rounding_rule() -> None:
+    from services.ranker.explain import arithmetic, round_score, score_terms
+
+    weights = {"semantic": 0.5, "lexical": 0.14, "skills": 0.1, "experience": 0.03, "title": 0.3}
+    rng = random.Random(5)
+    for _ in range(300):
+        components = {name: rng.random() for name in weights}
+        penalty = rng.choice([1.0, 0.9, 0.81])
+        final, terms = score_terms(weights, components, penalty)
+        assert final == round_score(final)
+        assert round(sum(t.contribution for t in terms), 1) == final
+        assert abs(sum(t.weight for t in terms if t.name != "soft_rules") - 1) < 1e-3
+        assert (penalty < 1) == any(t.name == "soft_rules" and t.contribution <= 0 for t in terms)
+        result = resume_pb2.RankResult(final_score=final)
+        result.terms.extend(terms)
+        assert arithmetic(result).startswith(f"{final:.1f} = ")
+    assert (round_score(78.25), round_score(78.249), round_score(0.05)) == (78.3, 78.2, 0.1)
