@@ -264,6 +264,14 @@ def read_job_file(path: Path) -> schemas.JobCreate:
 
 def cmd_jobs_create(args: argparse.Namespace) -> int:
     job_spec = read_job_file(Path(args.from_file))
+    if args.dry_run:
+        with connect(args) as client:
+            preview = client.preview_job(job_spec)
+        if args.json:
+            print(preview.model_dump_json(indent=2))
+        else:
+            out.print(preview_view(job_spec, preview))
+        return OK
     with connect(args) as client:
         job = client.create_job(job_spec)
     if args.json:
@@ -271,6 +279,31 @@ def cmd_jobs_create(args: argparse.Namespace) -> int:
     else:
         out.print(f"created job {job.id}: {job.title}")
     return OK
+
+
+def preview_view(job: schemas.JobCreate, preview: schemas.JobPreview) -> Table:
+    derived = set(preview.derived)
+
+    def source(field: str) -> str:
+        return "read from the description" if field in derived else "as written"
+
+    table = Table(title=f"{job.title}: what the ranker will read (nothing created)", show_edge=False)
+    table.add_column("field")
+    table.add_column("value")
+    table.add_column("source", style="dim")
+    table.add_row("required skills", ", ".join(preview.required_skills) or "-", source("skills"))
+    table.add_row("preferred skills", ", ".join(preview.preferred_skills) or "-", source("skills"))
+    table.add_row("minimum years", f"{preview.min_years:g}", source("min_years"))
+    table.add_row("seniority", preview.seniority or "-", source("seniority"))
+    table.add_row("education", preview.education.replace("_", " ") or "-", source("education"))
+    table.add_row(
+        "weights",
+        ", ".join(f"{name} {value:.2f}" for name, value in preview.weights.items() if value),
+        "sum to 1",
+    )
+    for rule in preview.rules:
+        table.add_row(f"rule: {rule.rule}", rule.severity, rule.explanation)
+    return table
 
 
 def cmd_jobs_delete(args: argparse.Namespace) -> int:
@@ -711,6 +744,12 @@ def add_client_commands(commands: Any) -> None:
     )
     create.add_argument("--from", dest="from_file", required=True, metavar="JOB.yaml")
     create.add_argument("--json", action="store_true", help="print the created job as JSON")
+    create.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the ranker will read from the job (skills, years, seniority, education, rules); "
+        "create nothing",
+    )
     listing = command(
         "list",
         cmd_jobs_list,

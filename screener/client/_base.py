@@ -125,6 +125,11 @@ def create_job(job: schemas.JobCreate | dict[str, Any]) -> Call[schemas.JobOut]:
     return Call("POST", "/api/jobs", schemas.JobOut, body=body)
 
 
+def preview_job(job: schemas.JobCreate | dict[str, Any]) -> Call[schemas.JobPreview]:
+    body = job if isinstance(job, schemas.JobCreate) else schemas.JobCreate.model_validate(job)
+    return Call("POST", "/api/jobs/preview", schemas.JobPreview, body=body)
+
+
 def update_job(job_id: uuid.UUID | str, changes: schemas.JobUpdate | dict[str, Any]) -> Call[schemas.JobOut]:
     body = changes if isinstance(changes, schemas.JobUpdate) else schemas.JobUpdate.model_validate(changes)
     return Call("PATCH", f"/api/jobs/{job_id}", schemas.JobOut, body=body)

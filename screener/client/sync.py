@@ -140,6 +140,10 @@ class Client:
     def create_job(self, job: schemas.JobCreate | dict[str, Any]) -> schemas.JobOut:
         return self.call(calls.create_job(job))
 
+    def preview_job(self, job: schemas.JobCreate | dict[str, Any]) -> schemas.JobPreview:
+        """What the job understanding derives from a job, without creating it."""
+        return self.call(calls.preview_job(job))
+
     def update_job(
         self, job_id: uuid.UUID | str, changes: schemas.JobUpdate | dict[str, Any]
     ) -> schemas.JobOut:

@@ -386,6 +386,17 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def create_job(body: schemas.JobCreate, user_id: UserId, r: Repo) -> schemas.JobOut:
         return job_out(await operations.create_job(r, user_id, body))
 
+    @app.post(
+        "/api/jobs/preview",
+        response_model=schemas.JobPreview,
+        tags=["jobs"],
+        responses=schemas.error_responses(401, 422),
+    )
+    async def preview_job(body: schemas.JobCreate, user_id: UserId) -> schemas.JobPreview:
+        """What the ranker will read from this job (skills, years, seniority, education, the weights and
+        rules in force), derived without creating anything."""
+        return operations.preview_job(body, ctx.taxonomy)
+
     @app.patch(
         "/api/jobs/{job_id}",
         response_model=schemas.JobOut,

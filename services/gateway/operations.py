@@ -12,6 +12,7 @@ from google.protobuf.json_format import ParseDict
 from screener.v1 import resume_pb2
 from services.common import protected
 from services.common.errors import Conflict, NotFound
+from services.common.job_understanding import DEFAULT_RULES, DEFAULT_WEIGHTS, understand
 from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
 from services.gateway import schemas
@@ -115,6 +116,63 @@ async def owned_job(r: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, *, lo
     if job is None:
         raise NotFound("job not found")
     return job
+
+
+RULE_TEXT = {
+    "required_skills": "every required skill must be found in the resume",
+    "min_years": "at least {years:g} years of experience",
+    "education": "a {education} degree or higher",
+}
+SEVERITY_TEXT = {
+    "hard": "a candidate who fails it ranks below every candidate who passes",
+    "soft": "failing it takes 10% off the score",
+    "off": "not applied",
+}
+
+
+def preview_job(body: schemas.JobCreate, taxonomy: SkillTaxonomy) -> schemas.JobPreview:
+    """What the job understanding derives from a job that is not created."""
+    spec = resume_pb2.JobSpec(
+        title=body.title.strip(),
+        description=body.description,
+        required_skills=_skills(body.required_skills),
+        preferred_skills=_skills(body.preferred_skills),
+        min_years_experience=body.min_years_experience,
+        required_education=body.required_education,
+    )
+    seen = understand(spec, taxonomy)
+    weights = {**DEFAULT_WEIGHTS, **body.weights.model_dump(exclude_none=True)}
+    if not (seen.required_skills or seen.preferred_skills):
+        weights["skills"] = 0.0
+    total = sum(weights.values()) or 1.0
+    rules = {**DEFAULT_RULES, **body.rules.model_dump(exclude_none=True)}
+    applies = {
+        "required_skills": bool(seen.required_skills),
+        "min_years": seen.min_years > 0,
+        "education": bool(seen.education),
+    }
+    in_force = [
+        schemas.RuleInForce(
+            rule=rule,
+            severity=severity,
+            explanation=RULE_TEXT[rule].format(
+                years=seen.min_years, education=seen.education.replace("_", " ")
+            )
+            + f": {SEVERITY_TEXT[severity]}",
+        )
+        for rule, severity in rules.items()
+        if applies[rule]
+    ]
+    return schemas.JobPreview(
+        required_skills=list(seen.required_skills),
+        preferred_skills=list(seen.preferred_skills),
+        min_years=seen.min_years,
+        seniority=seen.seniority,
+        education=seen.education,
+        derived=list(seen.derived),
+        weights={name: round(value / total, 4) for name, value in weights.items()},
+        rules=in_force,
+    )
 
 
 async def create_job(r: Repository, owner_id: uuid.UUID, body: schemas.JobCreate) -> Job:

@@ -28,10 +28,10 @@ _SENT = (Resume.status.in_(ACTIVE_STATUSES), Resume.dispatched_at.is_not(None))
 _WAITING = (Resume.status == "queued", Resume.dispatched_at.is_(None))
 
 
-
 # A job's ranked order: every candidate who passes the hard knock-out rules above every one who fails
 # one, each group by score (sort=score lists by score alone).
 RANK_ORDER = (Resume.passed.desc().nulls_last(), Resume.final_score.desc().nulls_last())
+
 
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
@@ -247,9 +247,7 @@ class Repository:
         if not resume.passed:
             ahead = or_(ahead, Resume.passed.is_(True))
         higher = await self.session.scalar(
-            select(func.count()).where(
-                Resume.job_id == resume.job_id, Resume.final_score.is_not(None), ahead
-            )
+            select(func.count()).where(Resume.job_id == resume.job_id, Resume.final_score.is_not(None), ahead)
         )
         return int(higher or 0) + 1
 

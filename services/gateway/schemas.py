@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 def canonical_email(value: str) -> str:
@@ -127,7 +128,26 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-class Weights(BaseModel):
+class StrictModel(BaseModel):
+    """A body whose unknown fields are refused with the closest known one named: a misspelt
+    `required_skils` or `min_years` never creates a job without the recruiter's requirement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = sorted(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.5)
+                    hint = f"did you mean '{close[0]}'?" if close else "known fields: " + ", ".join(known)
+                    raise ValueError(f"unknown field '{key}': {hint}")
+        return data
+
+
+class Weights(StrictModel):
     """Relative weight of each score component; omitted ones keep their defaults, 0 turns one off."""
 
     semantic: float | None = Field(default=None, ge=0, le=10)
@@ -140,7 +160,7 @@ class Weights(BaseModel):
 RuleSeverity = Literal["hard", "soft", "off"]
 
 
-class Rules(BaseModel):
+class Rules(StrictModel):
     """Knock-out rules: hard fails the screen, soft lowers the score, off skips the rule."""
 
     required_skills: RuleSeverity | None = None
@@ -151,7 +171,7 @@ class Rules(BaseModel):
 Education = Literal["", "high_school", "associate", "bachelor", "master", "doctorate"]
 
 
-class JobCreate(BaseModel):
+class JobCreate(StrictModel):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=50_000)
     required_skills: list[Skill] = Field(default_factory=list, max_length=100)
@@ -165,7 +185,27 @@ class JobCreate(BaseModel):
     auto_analyze_top_k: int = Field(default=0, ge=0, le=500, description="analyze the top K after each batch")
 
 
-class JobUpdate(BaseModel):
+class RuleInForce(BaseModel):
+    rule: str
+    severity: Literal["hard", "soft", "off"]
+    explanation: str
+
+
+class JobPreview(BaseModel):
+    """What the ranker will read from a job, before it is created: the recruiter's own lists win, and what
+    they leave out is derived from the description."""
+
+    required_skills: list[str]
+    preferred_skills: list[str]
+    min_years: float
+    seniority: str = Field(description="intern, junior, mid, senior, lead, manager, director, or empty")
+    education: str
+    derived: list[str] = Field(description="which of the above were read from the description")
+    weights: dict[str, float] = Field(description="normalized: they sum to 1")
+    rules: list[RuleInForce]
+
+
+class JobUpdate(StrictModel):
     """Fields to change; a change to anything that scores re-scores every processed resume of the job."""
 
     title: str | None = Field(default=None, min_length=1, max_length=300)

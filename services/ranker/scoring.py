@@ -26,23 +26,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from screener.v1 import resume_pb2
-from services.common.metrics import PHASE_SECONDS
-from services.common.redaction import scoring_view
-from services.common.skills import SkillTaxonomy, normalize_text
-from services.ranker.embedding import Embedder, text_hash
-from services.ranker.explain import arithmetic, plain_summary, score_terms
-from services.ranker.job_understanding import (
+from services.common.job_understanding import (
+    DEFAULT_RULES,
+    DEFAULT_WEIGHTS,
     EDUCATION_LEVELS,
     SENIORITY_RANK,
     education_level,
     seniority_of,
     understand,
 )
+from services.common.metrics import PHASE_SECONDS
+from services.common.redaction import scoring_view
+from services.common.skills import SkillTaxonomy, normalize_text
+from services.ranker.embedding import Embedder, text_hash
+from services.ranker.explain import arithmetic, plain_summary, score_terms
 from services.ranker.lexical import LexicalScorer, terms
 
 SCORER_VERSION = "hybrid-3"  # scoring view, titles without the name line, terms that add up
-DEFAULT_WEIGHTS = {"semantic": 0.50, "lexical": 0.14, "skills": 0.10, "experience": 0.03, "title": 0.30}
-DEFAULT_RULES = {"required_skills": "hard", "min_years": "hard", "education": "hard"}
 SEMANTIC_SKILL_THRESHOLD = 0.6  # MiniLM: unrelated short phrases sit below 0.35, close ones above 0.6
 SOFT_PENALTY = 0.9
 

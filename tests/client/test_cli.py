@@ -96,6 +96,32 @@ def test_login_keeps_tokens_private_and_jobs_are_created_and_listed(
     (tmp_path / "bad.yaml").write_text("title: ''\nmin_years_experience: -2\n")
     bad = cli("jobs", "create", "--from", str(tmp_path / "bad.yaml"))
     assert bad.returncode == USAGE and "min_years_experience" in bad.stderr and "title" in bad.stderr
+    # A misspelt field is refused with the one that was meant, never dropped.
+    (tmp_path / "typo.yaml").write_text("title: Backend Engineer\nrequired_skils: [Python]\n")
+    typo = cli("jobs", "create", "--from", str(tmp_path / "typo.yaml"))
+    assert typo.returncode == USAGE and "did you mean 'required_skills'" in typo.stderr
+
+    # --dry-run shows what the ranker will read and creates nothing.
+    (tmp_path / "draft.yaml").write_text(
+        "title: Senior Data Engineer\ndescription: Build pipelines in Python and Spark. 6+ years. "
+        "A master's degree is required; Airflow is a plus.\n"
+    )
+    before = {j["id"] for j in json.loads(cli("jobs", "list", "--json").stdout)}
+    dry = cli("jobs", "create", "--from", str(tmp_path / "draft.yaml"), "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    preview = json.loads(dry.stdout)
+    assert {"Python", "Apache Spark"} <= set(preview["required_skills"]) and preview["min_years"] == 6
+    assert preview["education"] == "master" and preview["seniority"] == "senior"
+    assert {"skills", "min_years", "education"} <= set(preview["derived"])
+    assert abs(sum(preview["weights"].values()) - 1) < 1e-3
+    assert {r["rule"] for r in preview["rules"]} == {"required_skills", "min_years", "education"}
+    shown = cli("jobs", "create", "--from", str(tmp_path / "draft.yaml"), "--dry-run")
+    assert (
+        shown.returncode == 0
+        and "nothing created" in shown.stdout
+        and "read from the description" in shown.stdout
+    )
+    assert {j["id"] for j in json.loads(cli("jobs", "list", "--json").stdout)} == before
 
 
 def test_screen_a_folder_prints_the_ranked_table_and_resume_details(

@@ -213,3 +213,21 @@ def test_expired_tampered_and_foreign_tokens_are_refused(mesh: Mesh, account: Ac
     assert call(f"{header}.{tampered_payload}.{signature}") == 401
     # An HS384 token signed with the right secret is still refused: the algorithm is pinned.
     assert call(jwt.encode(claims, secret, algorithm="HS384")) == 401
+
+
+def test_unknown_job_fields_are_refused_with_the_field_that_was_meant(account: Account) -> None:
+    client = account.client
+    before = len(client.get("/api/jobs").json()["items"])
+    for body, field, meant in (
+        ({"title": "Backend", "required_skils": ["Python"]}, "required_skils", "required_skills"),
+        ({"title": "Backend", "min_years": 5}, "min_years", "min_years_experience"),
+        ({"title": "Backend", "weights": {"semantik": 1}}, "semantik", "semantic"),
+    ):
+        refused = client.post("/api/jobs", json=body)
+        assert refused.status_code == 422, refused.text
+        message = " ".join(d["msg"] for d in refused.json()["error"]["details"])
+        assert f"unknown field '{field}'" in message and f"did you mean '{meant}'" in message
+    assert len(client.get("/api/jobs").json()["items"]) == before
+    job = client.post("/api/jobs", json={"title": "Backend"}).json()
+    patched = client.patch(f"/api/jobs/{job['id']}", json={"preferred_skils": ["Go"]})
+    assert patched.status_code == 422 and "preferred_skills" in patched.text

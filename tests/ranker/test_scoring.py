@@ -7,12 +7,12 @@ import random
 import pytest
 
 from screener.v1 import resume_pb2
+from services.common.job_understanding import understand
 from services.common.skills import load_taxonomy
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
 from services.extractor.isolated import parse_document
 from services.extractor.reading import DocumentReader
 from services.ranker.embedding import Embedder
-from services.ranker.job_understanding import understand
 from services.ranker.scoring import Scorer, job_requirements, job_text
 
 

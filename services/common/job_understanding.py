@@ -7,6 +7,10 @@ import re
 from screener.v1 import resume_pb2
 from services.common.skills import SkillTaxonomy, normalize_text
 
+# How a job scores when it says nothing else: the components' weights and the knock-out rules' severity.
+DEFAULT_WEIGHTS = {"semantic": 0.50, "lexical": 0.14, "skills": 0.10, "experience": 0.03, "title": 0.30}
+DEFAULT_RULES = {"required_skills": "hard", "min_years": "hard", "education": "hard"}
+
 EDUCATION_LEVELS = ["high_school", "associate", "bachelor", "master", "doctorate"]
 _EDUCATION_PATTERNS = [
     ("doctorate", r"\b(ph\.?d|doctorate|doctoral|doctor of)\b"),
