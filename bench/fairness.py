@@ -1,116 +1,82 @@
-"""Tenant fairness: a recruiter's small batch alone, and beside another tenant's large batch.
+"""Counterfactual fairness on real resumes: does a score move with who the candidate is?
 
-    python -m bench.fairness [--large 5000] [--small 5]
+    python -m bench.fairness [--data ../shared/data] [--limit N]
 
-Starts the mesh (embedded Postgres and NATS, one replica of each worker), then times the small batch
-(upload to every resume ranked) three ways: alone; started while the large batch runs; and, for
-comparison, how long the large batch takes. The dispatcher keeps DISPATCH_WINDOW resumes in progress
-and sends turns round-robin by owner, so the small batch should take about as long as alone plus the
-window ahead of it, not the large batch's time.
+Every resume of ../shared/data/ranking (anonymised: no names in them) is scored against the job of its
+own category, then again as variants: with a name inserted above it (14 names across genders, origins
+and scripts, with a matching email), with a statement of a protected attribute written in (date of birth
+and age, gender and pronouns, family status, pregnancy, nationality, religion, ethnicity, disability,
+veteran status; labelled lines and prose, English and Spanish), and with the name put after the first
+line instead of before it. Prints, per kind of change, the largest and the mean absolute difference from
+the score with the name inserted above (points of 100). Goal: largest <= 0.5, mean <= 0.1.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-import uuid
+from collections import defaultdict
 from pathlib import Path
 
-import httpx
+import numpy as np
 
-from services.demo.mailbox import MailSink
-from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
-from services.launcher import Mesh, MeshConfig, free_port
-
-PASSWORD = "Correct-Horse-9"
-
-
-def _account(base: str, mailbox: MailSink) -> httpx.Client:
-    email = f"bench-{uuid.uuid4().hex[:8]}@screener-bench.example.com"
-    client = httpx.Client(base_url=base, timeout=600)
-    client.post(
-        "/api/auth/signup", json={"email": email, "password": PASSWORD, "name": "Bench"}
-    ).raise_for_status()
-    verified = client.post("/api/auth/verify", json={"email": email, "code": mailbox.code_for(email)})
-    verified.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {verified.json()['access_token']}"
-    # An API key, not the 15-minute access token: a large batch outlasts it.
-    key = client.post("/api/keys", json={"name": "bench"})
-    key.raise_for_status()
-    del client.headers["Authorization"]
-    client.headers["X-API-Key"] = key.json()["key"]
-    return client
+from bench.ranking_eval import AS_OF, DEFAULT_DATA, job_specs, load_parsed
+from services.common.skills import load_taxonomy
+from services.demo.counterfactual import NAMES, variants
+from services.extractor.structure import structure_resume
+from services.ranker.embedding import Embedder
+from services.ranker.scoring import Scorer
 
 
-def _files(count: int) -> list[tuple[str, bytes]]:
-    texts = [s for s in SAMPLE_RESUMES if not s.image_only]
-    return [
-        (f"{n:05d}.pdf", render_pdf([*texts[n % len(texts)].lines, f"Reference {uuid.uuid4().hex[:12]}"]))
-        for n in range(count)
-    ]
-
-
-def _upload(client: httpx.Client, count: int) -> str:
-    job = client.post("/api/jobs", json=SAMPLE_JOB).json()
-    files = _files(count)
-    for start in range(0, count, 200):
-        chunk = [
-            ("files", (name, content, "application/pdf")) for name, content in files[start : start + 200]
-        ]
-        client.post(f"/api/jobs/{job['id']}/resumes", files=chunk).raise_for_status()
-    return str(job["id"])
-
-
-def _run(client: httpx.Client, job_id: str) -> tuple[str, float]:
-    started = time.perf_counter()
-    batch = client.post("/api/batches", json={"job_id": job_id})
-    batch.raise_for_status()
-    return batch.json()["id"], started
-
-
-def _wait(client: httpx.Client, batch_id: str, started: float) -> float:
-    while client.get(f"/api/batches/{batch_id}").json()["status"] != "done":
-        time.sleep(0.1)
-    return time.perf_counter() - started
+def named(text: str, name: str) -> tuple[str, str]:
+    """The resume with a name and an email above it; and its first line (the headline, usually)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    email = ".".join(name.lower().split()) + "@example.com"
+    headline = lines[0] if lines else ""
+    return "\n".join([name, *lines[:1], f"{email} | +1 415 555 0134", *lines[1:]]), headline
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--large", type=int, default=5000)
-    parser.add_argument("--small", type=int, default=5)
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--limit", type=int, default=0, help="only the first N resumes (0: all 192)")
     args = parser.parse_args()
-    mailbox = MailSink(free_port())
-    mailbox.start()
-    with tempfile.TemporaryDirectory() as folder:
-        mesh = Mesh(
-            MeshConfig.with_free_ports(
-                Path(folder),
-                smtp_url=mailbox.url,
-                extra_env={"MAX_QUEUED_WORK": str(args.large * 2), "RATE_LIMIT_UPLOAD_PER_ACCOUNT": "100000"},
-            )
+    data = Path(args.data)
+    ids, categories, parsed = load_parsed(data)
+    if args.limit:
+        ids = ids[: args.limit]
+    jobs = job_specs(data)
+    taxonomy = load_taxonomy()
+    scorer = Scorer(Embedder(threads=2), taxonomy)
+    spreads: dict[str, list[float]] = defaultdict(list)
+    worst: dict[str, tuple[float, str, str]] = {}
+    started = time.perf_counter()
+    for resume_id in ids:
+        base_name = NAMES[0]
+        text, headline = named(parsed[resume_id].full_text, base_name)
+        cases = variants(text, base_name, headline)
+        resumes = [structure_resume(case.text, taxonomy, AS_OF) for case in cases]
+        job = jobs[categories[resume_id]]
+        results = scorer.rank_many([(job, resume, None) for resume in resumes])
+        base = results[0].final_score
+        for case, result in zip(cases[1:], results[1:], strict=True):
+            difference = abs(result.final_score - base)
+            spreads[case.kind].append(difference)
+            if difference > worst.get(case.kind, (-1.0, "", ""))[0]:
+                worst[case.kind] = (difference, resume_id, case.label)
+    elapsed = time.perf_counter() - started
+    print(f"{len(ids)} resumes, each against its category's job; {sum(map(len, spreads.values()))} variants")
+    print(f"{'change':<12} {'variants':>8} {'largest':>8} {'mean':>7}  worst case")
+    for kind in ("name", "attribute", "order"):
+        values = np.array(spreads[kind])
+        difference, resume_id, label = worst[kind]
+        print(
+            f"{kind:<12} {len(values):8d} {values.max():8.2f} {values.mean():7.3f}  "
+            f"{difference:.2f} on resume {resume_id} ({label})"
         )
-        mesh.start(timeout=300)
-        try:
-            small, large = _account(mesh.http_url, mailbox), _account(mesh.http_url, mailbox)
-            alone_job = _upload(small, args.small)
-            alone = _wait(small, *_run(small, alone_job))
-            print(f"small batch ({args.small}) alone: {alone:.2f} s", flush=True)
-            large_job, beside_job = _upload(large, args.large), _upload(small, args.small)
-            large_batch, large_started = _run(large, large_job)
-            time.sleep(2.0)  # the large batch is under way
-            beside = _wait(small, *_run(small, beside_job))
-            print(f"beside the large batch: {beside:.2f} s", flush=True)
-            large_seconds = _wait(large, large_batch, large_started)
-        finally:
-            mesh.stop()
-            mailbox.stop()
-    print(f"| small batch ({args.small}) alone | beside a {args.large}-resume batch | the large batch |")
-    print("| ---: | ---: | ---: |")
-    rate = args.large / large_seconds
-    print(f"| {alone:.2f} s | {beside:.2f} s | {large_seconds:.1f} s ({rate:.1f} resumes/s) |")
+    print(f"\n{elapsed:.0f} s")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,15 @@ from services.common.patterns import BIRTH_RE, EMAIL_RE, GENDER_RE, PHONE_RE, ST
 
 
 def _masker(parsed: resume_pb2.ParsedResume) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    # Each part of the name, in any case when it is long enough to be unmistakable; a short part (Lan,
+    # Wei, Li) only as written, so an acronym such as LAN stays.
     name_parts = [p for p in re.split(r"\s+", parsed.contact.name) if len(p) >= 2]
     name = (
-        re.compile(r"\b(?:" + "|".join(re.escape(p) for p in name_parts) + r")\b", re.I)
+        re.compile(
+            r"\b(?:"
+            + "|".join(f"(?i:{re.escape(p)})" if len(p) >= 4 else re.escape(p) for p in name_parts)
+            + r")\b"
+        )
         if name_parts
         else None
     )

@@ -77,7 +77,7 @@ def variants(text: str, name: str, headline: str) -> list[Variant]:
     if summary is not None:
         for category, sentence in PROSE.items():
             changed = list(lines)
-            changed[summary] = f"{changed[summary].rstrip()} {sentence}"
+            changed[summary] = f"{changed[summary].rstrip().rstrip('.')}. {sentence}"
             out.append(Variant("attribute", f"{category} (prose): {sentence}", "\n".join(changed)))
     if headline and headline in lines and name in lines:
         swapped = list(lines)

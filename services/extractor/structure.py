@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
 
 from screener.v1 import resume_pb2
+from services.common import protected
 from services.common.patterns import EMAIL_RE, PHONE_RE, URL_RE
 from services.common.skills import SkillTaxonomy, load_taxonomy, normalize_text
 
@@ -287,6 +289,105 @@ def _link_kind(url: str) -> str:
 
 
 _NOT_NAME_WORDS = {
+    # Role words of job titles that are not also common surnames (a title line is not a name).
+    *[
+        "rep",
+        "sales",
+        "cashier",
+        "worker",
+        "operator",
+        "aide",
+        "therapist",
+        "pharmacist",
+        "physician",
+        "counselor",
+        "planner",
+        "buyer",
+        "merchandiser",
+        "writer",
+        "editor",
+        "producer",
+        "scientist",
+        "researcher",
+        "professor",
+        "auditor",
+        "bookkeeper",
+        "underwriter",
+        "adjuster",
+        "paralegal",
+        "secretary",
+        "receptionist",
+        "dispatcher",
+        "inspector",
+        "electrician",
+        "plumber",
+        "welder",
+        "machinist",
+        "attendant",
+        "bartender",
+        "agronomist",
+        "strategist",
+        "recruiter",
+        "generalist",
+        "president",
+        "founder",
+        "ceo",
+        "cfo",
+        "cto",
+        "vp",
+        "chief",
+        "principal",
+        "volunteer",
+        "student",
+        "apprentice",
+        "trainee",
+        "tutor",
+        "educator",
+        "caregiver",
+        "technologist",
+        "hygienist",
+        "patient",
+        "customer",
+        "service",
+        "accounts",
+        "financial",
+        "business",
+        "project",
+        "program",
+        "product",
+        "quality",
+        "hr",
+        "human",
+        "resources",
+        "information",
+        "systems",
+        "network",
+        "digital",
+        "office",
+        "legal",
+        "construction",
+        "maintenance",
+        "warehouse",
+        "logistics",
+        "retail",
+        "store",
+        "team",
+        "member",
+        "crew",
+        "support",
+        "operations",
+        "marketing",
+        "administrative",
+        "clinical",
+        "medical",
+        "registered",
+        "certified",
+        "licensed",
+        "entry",
+        "level",
+        "access",
+        "care",
+    ],
     "engineer",
     "manager",
     "specialist",
@@ -381,6 +482,23 @@ def _name_word(word: str) -> bool:
     return _caseless(word) or word[0].isupper()
 
 
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if c.isalnum() or c.isspace())
+
+
+def _name_evidence(candidate: str, email: str, text: str, header_lines: int) -> int:
+    """How much a name-shaped header line looks like the person rather than their job title: its words
+    in the email address count for it; the same line again in the body (a title recurs in the
+    experience section, a name does not) counts against it. Ties go to the earlier line."""
+    words = [w for w in _folded(candidate).split() if len(w) >= 2]
+    local = _folded(email.partition("@")[0].replace(".", " ").replace("_", " ").replace("-", " "))
+    score = 2 * sum(1 for w in words if w in local)
+    body = _folded("\n".join(text.splitlines()[header_lines:]))
+    if _folded(candidate) and _folded(candidate) in body:
+        score -= 2
+    return score
+
+
 def collapse_letter_spacing(line: str) -> str:
     """ "J O H N   S M I T H" -> "JOHN SMITH": single characters apart by one space, words by wider gaps."""
     stripped = line.strip()
@@ -409,11 +527,10 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
         else line
         for i, line in enumerate(top)
     ]
-    for line in top:
-        candidate = collapse_letter_spacing(line)
-        if _looks_like_name(candidate):
-            contact.name = " ".join(w.capitalize() if w.isupper() else w for w in candidate.split())
-            break
+    candidates = [c for c in (collapse_letter_spacing(line) for line in top) if _looks_like_name(c)]
+    if candidates:
+        best = max(candidates, key=lambda c: _name_evidence(c, contact.email, text, len(header)))
+        contact.name = " ".join(w.capitalize() if w.isupper() else w for w in best.split())
     seen: set[str] = set()
     for match in URL_RE.finditer(text):
         url = match.group().rstrip(".")
@@ -692,6 +809,7 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy, as_of: date) -> resume_
         and not URL_RE.search(line)
         and 3 <= len(line) <= 80
         and line != parsed.contact.location
+        and not protected.find(line)  # "Date of birth: ..." is not what the candidate does
     ]
     if headline_candidates:
         parsed.headline = headline_candidates[0]
