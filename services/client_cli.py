@@ -613,6 +613,8 @@ def resume_view(resume: schemas.ResumeDetail) -> Group:
     analysis = resume.analysis or {}
     if resume.analysis_status or analysis:
         lines = [f"status {resume.analysis_status or '-'}"]
+        if resume.analysis_label:
+            lines.append(f"[bold]{resume.analysis_label}[/bold]")
         if analysis.get("summary"):
             lines.append(str(analysis["summary"]))
         for key in ("strengths", "gaps", "risks", "interview_questions"):

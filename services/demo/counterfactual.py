@@ -73,11 +73,14 @@ def variants(text: str, name: str, headline: str) -> list[Variant]:
         for statement in statements:
             changed = [*lines[:after_contact], statement, *lines[after_contact:]]
             out.append(Variant("attribute", f"{category}: {statement}", "\n".join(changed)))
-    summary = next((i for i, line in enumerate(lines) if len(line) > 80), None)
+    # A sentence added after one that ends a long line: the text around it stays as it was.
+    summary = next(
+        (i for i, line in enumerate(lines) if len(line) > 60 and line.rstrip().endswith(".")), None
+    )
     if summary is not None:
         for category, sentence in PROSE.items():
             changed = list(lines)
-            changed[summary] = f"{changed[summary].rstrip().rstrip('.')}. {sentence}"
+            changed[summary] = f"{changed[summary].rstrip()} {sentence}"
             out.append(Variant("attribute", f"{category} (prose): {sentence}", "\n".join(changed)))
     if headline and headline in lines and name in lines:
         swapped = list(lines)

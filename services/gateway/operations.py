@@ -64,6 +64,19 @@ def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
     )
 
 
+RULE_BASED = "rule-based analysis: no language model is configured"
+
+
+def analysis_label(analysis: dict | None) -> str | None:
+    """Who wrote an analysis, said plainly: never a rule-based one passed off as a model's."""
+    if not analysis or "summary" not in analysis:
+        return None
+    if analysis.get("offline"):
+        return RULE_BASED
+    cached = " (from the analysis cache)" if analysis.get("cached") else ""
+    return f"written by the language model {analysis.get('model') or '(unnamed)'}{cached}"
+
+
 def withheld(parsed: dict | None) -> schemas.Withheld | None:
     """What the resume says about who the candidate is, by kind only; None when it says nothing."""
     if not parsed:
@@ -105,6 +118,7 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         ranking=resume.ranking or None,
         analysis_status=resume.analysis_status,
         analysis=resume.analysis,
+        analysis_label=analysis_label(resume.analysis),
         stage_seconds=resume.stage_seconds or {},
         created_at=resume.created_at,
         updated_at=resume.updated_at,

@@ -402,6 +402,11 @@ class ResumeDetail(BaseModel):
     )
     analysis_status: str | None
     analysis: dict[str, Any] | None
+    analysis_label: str | None = Field(
+        default=None,
+        description="who wrote the analysis: a language model (named), or the rule-based analysis when "
+        "no language model is configured",
+    )
     stage_seconds: dict[str, Any]
     created_at: datetime
     updated_at: datetime
