@@ -33,7 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from screener.client import Client, Credentials, WaitTimeout, errors, schemas
-from screener.client._base import DEFAULT_URL, resume_files
+from screener.client._base import ACCEPTED_SUFFIXES, DEFAULT_URL, resume_files
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -412,7 +412,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from exc
     if not paths:
-        raise CliError("no resume files found (.pdf, .docx, .png, .jpg, .tif, .txt)")
+        raise CliError(f"no resume files found ({', '.join(ACCEPTED_SUFFIXES)})")
     with connect(args) as client:
         job = resolve_job(client, args.job)
         with progress_bar() as bar:

@@ -17,11 +17,13 @@ import httpx
 from pydantic import BaseModel
 
 from screener.client.errors import BadFile, error_from
+from services.common.files import ACCEPTED_SUFFIXES
 from services.gateway import schemas
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8080"
-RESUME_SUFFIXES = {".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt"}
+# The gateway's own list (services.common.files): a file the gateway would refuse is never picked.
+RESUME_SUFFIXES = set(ACCEPTED_SUFFIXES)
 # Refresh this long before the access token runs out, so a call never starts with a dying token.
 REFRESH_MARGIN_SECONDS = 30.0
 

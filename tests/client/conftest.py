@@ -18,6 +18,9 @@ def resume_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (folder / sample.filename).write_bytes(render_pdf(sample.lines))
     nested = folder / "more"
     nested.mkdir()
-    (nested / "notes.txt").write_bytes(b"")  # empty: refused at upload
-    (folder / "ignored.csv").write_text("a,b\n")  # not a resume type: not picked up from the folder
+    (nested / "empty.pdf").write_bytes(b"")  # empty: refused at upload
+    # Not a type the gateway accepts: never picked up from the folder.
+    (folder / "ignored.csv").write_text("a,b\n")
+    (nested / "notes.txt").write_text("not a resume type")
+    (nested / "scan.tif").write_bytes(b"II*\x00")
     return folder

@@ -136,7 +136,8 @@ def test_screen_a_folder_prints_the_ranked_table_and_resume_details(
     assert [r["rank"] for r in items] == list(range(1, len(TEXT_SAMPLES) + 1))
     assert all(r["status"] == "completed" for r in items)
     # Progress and the refused file went to stderr, keeping stdout machine-readable.
-    assert "refused notes.txt" in screened.stderr and "bad_file" in screened.stderr
+    assert "refused empty.pdf" in screened.stderr and "bad_file" in screened.stderr
+    assert "notes.txt" not in screened.stderr and "scan.tif" not in screened.stderr
     assert f"{len(TEXT_SAMPLES)} ranked, 0 failed" in screened.stderr
 
     # Screening more files into the same job by id (the second time the file is a duplicate, screened

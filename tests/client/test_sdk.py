@@ -43,10 +43,11 @@ def test_sync_client_screens_a_folder_end_to_end(mesh: Mesh, account: Account, r
         items = client.upload(
             job.id, [resume_folder], concurrency=3, per_request=2, on_progress=uploaded.append
         )
-        # 4 PDFs and the empty .txt from the folder (not the .csv), in requests of at most 2 files.
+        # 4 PDFs and the empty one from the folder (not the .csv, .txt or .tif the gateway would refuse),
+        # in requests of at most 2 files.
         assert sorted(uploaded) == [1, 2, 2] and len(items) == len(TEXT_SAMPLES) + 1
         refused = [i for i in items if i.error]
-        assert [(i.filename, i.error["code"]) for i in refused if i.error] == [("notes.txt", "bad_file")]
+        assert [(i.filename, i.error["code"]) for i in refused if i.error] == [("empty.pdf", "bad_file")]
         accepted = [i.id for i in items if i.id and not i.error]
 
         states: list[schemas.BatchOut] = []
