@@ -511,7 +511,8 @@ def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut
             str(r.rank or ""),
             "" if r.final_score is None else f"{r.final_score:.1f}",
             result,
-            r.candidate_name or r.filename,
+            (r.candidate_name or r.filename)
+            + (f" (+{len(r.other_files)} more files)" if r.other_files else ""),
             listed(r.matched_skills),
             listed(r.missing_skills),
             r.summary or "",

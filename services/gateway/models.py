@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import func
 
@@ -136,6 +137,11 @@ class Resume(Base):
             "status",
             postgresql_where=text("status IN ('queued', 'extracting', 'ranking')"),
         ),
+        # Looking for the same candidate among a job's files (services.gateway.candidates).
+        Index("ix_resumes_job_email", "job_id", "email_key", postgresql_where=text("email_key IS NOT NULL")),
+        Index("ix_resumes_job_phone", "job_id", "phone_key", postgresql_where=text("phone_key IS NOT NULL")),
+        Index("ix_resumes_text_bands", "text_bands", postgresql_using="gin"),
+        Index("ix_resumes_same_as", "same_as"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
@@ -169,6 +175,15 @@ class Resume(Base):
     stage_seconds: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     # The ranker's embeddings of this resume (a serialized ResumeEmbeddings), for re-scoring on job edits.
     embeddings: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Whose resume it is, as far as the files tell (services.gateway.candidates), and the first file of
+    # the same candidate in the job when this one repeats it (the ranked table lists the candidate once).
+    email_key: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    phone_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    text_bands: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger), nullable=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    same_as: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("resumes.id", ondelete="SET NULL", name="fk_resumes_same_as"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -115,6 +115,7 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         explanation=ranking.get("explanation"),
         score_components=ranking.get("components"),
         withheld=withheld(resume.parsed),
+        same_candidate_as=resume.same_as,
         ranking=resume.ranking or None,
         analysis_status=resume.analysis_status,
         analysis=resume.analysis,
@@ -288,7 +289,13 @@ async def list_resumes(
         text=query.text,
         search_names=not job.blind_screening,
     )
-    return [resume_row(resume, rank, job) for resume, rank in rows], total
+    files = await r.same_candidate_files([resume.id for resume, _ in rows])
+    listed = []
+    for resume, rank in rows:
+        row = resume_row(resume, rank, job)
+        row.other_files = [schemas.CandidateFile(id=i, filename=name) for i, name in files.get(resume.id, [])]
+        listed.append(row)
+    return listed, total
 
 
 async def get_resume(

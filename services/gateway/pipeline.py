@@ -46,6 +46,7 @@ from services.common.logging import bind_log_context, log_context, reset_log_con
 from services.common.metrics import RESUMES_FINISHED
 from services.common.redaction import redact
 from services.common.tracing import REQUEST_ID, carrier, context_from
+from services.gateway.candidates import identity_of
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.repository import ACTIVE_STATUSES, SKILL_SEPARATOR, Repository
 
@@ -542,6 +543,10 @@ class PipelineService:
             resume.final_score = result.final_score
             resume.passed = result.passed
             resume.status, resume.updated_at = "completed", now
+            identity = identity_of(resume.parsed or {})
+            resume.email_key, resume.phone_key = identity.email_key, identity.phone_key
+            resume.signature, resume.text_bands = identity.signature, identity.bands or None
+            resume.same_as = await repo.find_same_candidate(resume)
             await repo.move_job_counters(resume.job_id, completed=1)
             if resume.batch_id:
                 await repo.count_batch_outcome(resume.batch_id, completed=1)

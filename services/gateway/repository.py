@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from services.gateway.candidates import SAME_TEXT, similarity
 from services.gateway.models import Batch, EmailCode, Job, RefreshToken, Resume, User
 
 ACTIVE_STATUSES = ("queued", "extracting", "ranking")
@@ -240,14 +241,20 @@ class Repository:
         return sorted(result, key=lambda r: (r.created_at, r.id))
 
     async def rank_of(self, resume: Resume) -> int | None:
-        """The resume's place in its job's ranked order (RANK_ORDER)."""
-        if resume.final_score is None:
+        """The resume's place in its job's ranked order (RANK_ORDER); a file that repeats an earlier one
+        of the same candidate has none of its own."""
+        if resume.final_score is None or resume.same_as is not None:
             return None
         ahead = and_(Resume.passed.is_(bool(resume.passed)), Resume.final_score > resume.final_score)
         if not resume.passed:
             ahead = or_(ahead, Resume.passed.is_(True))
         higher = await self.session.scalar(
-            select(func.count()).where(Resume.job_id == resume.job_id, Resume.final_score.is_not(None), ahead)
+            select(func.count()).where(
+                Resume.job_id == resume.job_id,
+                Resume.final_score.is_not(None),
+                Resume.same_as.is_(None),
+                ahead,
+            )
         )
         return int(higher or 0) + 1
 
@@ -269,10 +276,11 @@ class Repository:
         rank = func.rank().over(order_by=RANK_ORDER)
         ranked = (
             select(Resume.id.label("resume_id"), rank.label("rank"))
-            .where(Resume.job_id == job_id, Resume.final_score.is_not(None))
+            .where(Resume.job_id == job_id, Resume.final_score.is_not(None), Resume.same_as.is_(None))
             .subquery()
         )
-        filters = [Resume.job_id == job_id]
+        # One row per candidate: a file that repeats an earlier one of the same candidate is listed with it.
+        filters = [Resume.job_id == job_id, Resume.same_as.is_(None)]
         if status:
             filters.append(Resume.status == status)
         if passed is not None:
@@ -326,6 +334,62 @@ class Repository:
             )
         }
         return [(resumes[i], ranks.get(i)) for i in page_ids if i in resumes], int(total or 0)
+
+    async def same_candidate_files(
+        self, resume_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+        """The other files of each candidate: (id, filename) of the resumes that repeat each given one."""
+        rows = await self.session.execute(
+            select(Resume.same_as, Resume.id, Resume.filename)
+            .where(Resume.same_as.in_(resume_ids))
+            .order_by(Resume.created_at, Resume.id)
+        )
+        files: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+        for same_as, resume_id, filename in rows.all():
+            if same_as is not None:
+                files.setdefault(same_as, []).append((resume_id, filename))
+        return files
+
+    async def find_same_candidate(self, resume: Resume) -> uuid.UUID | None:
+        """The first file of the same candidate among the job's completed resumes, if there is one.
+
+        Called with the job locked (a ranked result locks its job), so two files of one candidate that
+        finish together are compared one after the other, never both taken as the first."""
+        if await self.session.scalar(select(func.count()).where(Resume.same_as == resume.id)):
+            return None  # already the first file of its candidate
+        keys = []
+        if resume.email_key:
+            keys.append(Resume.email_key == resume.email_key)
+        if resume.phone_key:
+            keys.append(Resume.phone_key == resume.phone_key)
+        if resume.text_bands:
+            keys.append(Resume.text_bands.overlap(resume.text_bands))
+        if not keys:
+            return None
+        rows = await self.session.execute(
+            select(
+                Resume.id,
+                Resume.same_as,
+                Resume.email_key,
+                Resume.phone_key,
+                Resume.signature,
+                Resume.created_at,
+            )
+            .where(
+                Resume.job_id == resume.job_id,
+                Resume.id != resume.id,
+                Resume.status == "completed",
+                or_(*keys),
+            )
+            .order_by(Resume.created_at, Resume.id)
+        )
+        for other_id, same_as, email_key, phone_key, signature, _ in rows.all():
+            same_contact = (resume.email_key and email_key == resume.email_key) or (
+                resume.phone_key and phone_key == resume.phone_key
+            )
+            if same_contact or similarity(resume.signature, signature) >= SAME_TEXT:
+                return same_as or other_id
+        return None
 
     async def delete_resume(self, resume: Resume) -> None:
         completed = 1 if resume.status == "completed" else 0

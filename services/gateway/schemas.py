@@ -280,6 +280,11 @@ class BatchOut(BaseModel):
     finished_at: datetime | None = None
 
 
+class CandidateFile(BaseModel):
+    id: uuid.UUID
+    filename: str
+
+
 class ResumeRow(BaseModel):
     id: uuid.UUID
     filename: str
@@ -293,6 +298,11 @@ class ResumeRow(BaseModel):
     missing_skills: list[str] = Field(default_factory=list)
     summary: str | None = Field(default=None, description="the score in plain language")
     reasons: list[str] = Field(default_factory=list, description="every rule result, once")
+    other_files: list[CandidateFile] = Field(
+        default_factory=list,
+        description="more files of the same candidate (same email or phone, or near-identical text): "
+        "the candidate is ranked once",
+    )
 
 
 RANKED_CSV_COLUMNS = [
@@ -399,6 +409,10 @@ class ResumeDetail(BaseModel):
     ranking: dict[str, Any] | None
     withheld: Withheld | None = Field(
         default=None, description="protected attributes the resume states, which nothing reads"
+    )
+    same_candidate_as: uuid.UUID | None = Field(
+        default=None,
+        description="the first file of the same candidate in this job, when this file repeats it",
     )
     analysis_status: str | None
     analysis: dict[str, Any] | None

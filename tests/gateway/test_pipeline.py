@@ -315,3 +315,34 @@ def test_protected_statements_are_flagged_used_nowhere_and_move_no_score(
     assert sent and "Oluwaseun" not in sent
     for statement in ("1961", "Nigerian", "Married", "Muslim"):
         assert statement not in sent, statement
+
+
+def test_one_candidate_in_several_files_is_ranked_once_with_its_files(account: Account) -> None:
+    """The same resume as a PDF, a PNG and a JPEG (read by OCR) is one candidate: one row, one rank,
+    the other files listed with it; another person's resume keeps its own row."""
+    client = account.client
+    job = create_job(client)
+    sample = next(s for s in SAMPLE_RESUMES if s.filename == "ada_quinlan.pdf")
+    pdf = render_pdf(sample.lines)
+    page = pymupdf.open(stream=pdf, filetype="pdf")[0]
+    png = page.get_pixmap(dpi=200).tobytes("png")
+    jpeg = page.get_pixmap(dpi=200).tobytes("jpeg", jpg_quality=90)
+    files = [("ada.pdf", pdf), ("ada.png", png), ("ada.jpg", jpeg), _sample("bruno_takeda.pdf")]
+    response = client.post(
+        f"/api/jobs/{job['id']}/resumes",
+        files=[("files", (name, content, "application/octet-stream")) for name, content in files],
+    )
+    assert response.status_code == 201, response.text
+    wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
+    listing = client.get(f"/api/jobs/{job['id']}/resumes").json()
+    assert listing["total"] == 2
+    rows = {row["candidate_name"]: row for row in listing["items"]}
+    assert set(rows) == {"Ada Quinlan", "Bruno Takeda"} and sorted(r["rank"] for r in rows.values()) == [1, 2]
+    ada = rows["Ada Quinlan"]
+    names = {ada["filename"], *(f["filename"] for f in ada["other_files"])}
+    assert names == {"ada.pdf", "ada.png", "ada.jpg"} and rows["Bruno Takeda"]["other_files"] == []
+    for other in ada["other_files"]:
+        detail = client.get(f"/api/resumes/{other['id']}").json()
+        assert detail["status"] == "completed" and detail["same_candidate_as"] == ada["id"]
+        assert detail["rank"] is None
+    assert client.get(f"/api/jobs/{job['id']}").json()["completed_resumes"] == 4
