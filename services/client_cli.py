@@ -307,11 +307,38 @@ def preview_view(job: schemas.JobCreate, preview: schemas.JobPreview) -> Table:
 
 
 def cmd_jobs_delete(args: argparse.Namespace) -> int:
-    job_id = parse_id(args.id, "job")
     with connect(args) as client:
+        job_id = job_ref(client, args.id)
         client.delete_job(job_id)
     out.print(f"deleted job {job_id} with its resumes and files")
     return OK
+
+
+def job_ref(client: Client, text: str) -> uuid.UUID:
+    """A job by its id or the start of it (unambiguous among your jobs)."""
+    with contextlib.suppress(ValueError):
+        return uuid.UUID(text)
+    if not text or not all(c in "0123456789abcdefABCDEF-" for c in text):
+        raise CliError(f"{text!r} is not a job id or the start of one")
+    matches = [job.id for job in client.list_jobs() if str(job.id).startswith(text.lower())]
+    return _one(matches, text, "job")
+
+
+def resume_ref(client: Client, text: str) -> uuid.UUID:
+    """A resume by its id or the start of it (at least 4 characters, unambiguous among your resumes)."""
+    with contextlib.suppress(ValueError):
+        return uuid.UUID(text)
+    if len(text) < 4 or not all(c in "0123456789abcdefABCDEF-" for c in text):
+        raise CliError(f"{text!r} is not a resume id or the start of one (4 or more hex digits)")
+    return _one(client.lookup_resumes(text), text, "resume")
+
+
+def _one(matches: list[uuid.UUID], text: str, what: str) -> uuid.UUID:
+    if not matches:
+        raise CliError(f"no {what} id starts with {text!r}", NOT_FOUND)
+    if len(matches) > 1:
+        raise CliError(f"{text!r} starts more than one {what} id: give more of it")
+    return matches[0]
 
 
 def parse_id(text: str, what: str) -> uuid.UUID:
@@ -399,11 +426,7 @@ def resolve_job(client: Client, reference: str) -> schemas.JobOut:
         job = client.create_job(read_job_file(path))
         err.print(f"created job {job.id}: {job.title}")
         return job
-    try:
-        job_id = uuid.UUID(reference)
-    except ValueError as exc:
-        raise CliError(f"--job takes a job id or a job.yaml file, not {reference!r}") from exc
-    return client.get_job(job_id)
+    return client.get_job(job_ref(client, reference))
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
@@ -520,11 +543,41 @@ def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut
     out.print(table)
 
 
+def cmd_jobs_show(args: argparse.Namespace) -> int:
+    """An existing job's ranked table, as `screener screen` prints it."""
+    with connect(args) as client:
+        job = client.get_job(job_ref(client, args.id))
+        rows = list(client.iter_resumes(job.id))
+    print_ranked(rows[: args.top] if args.top else rows, args.output, job)
+    return OK
+
+
+def cmd_resume_analyze(args: argparse.Namespace) -> int:
+    """Ask for a resume's analysis; with --wait, print it when it is ready."""
+    with connect(args) as client:
+        resume_id = resume_ref(client, args.id)
+        accepted = client.request_analysis(resume_id)
+        err.print(f"analysis of {resume_id}: {accepted.analysis_status}")
+        if not args.wait:
+            return OK
+        deadline = time.monotonic() + args.wait_timeout
+        resume = client.get_resume(resume_id)
+        while resume.analysis_status in (None, "pending"):
+            if time.monotonic() > deadline:
+                raise CliError(f"the analysis was not ready after {args.wait_timeout:g} s", TIMED_OUT)
+            time.sleep(1)
+            resume = client.get_resume(resume_id)
+    if args.json:
+        print(json.dumps({"analysis_label": resume.analysis_label, "analysis": resume.analysis}, indent=2))
+    else:
+        out.print(resume_view(resume))
+    return OK
+
+
 # resume show
 def cmd_resume_show(args: argparse.Namespace) -> int:
-    resume_id = parse_id(args.id, "resume")
     with connect(args) as client:
-        resume = client.get_resume(resume_id, reveal=args.reveal)
+        resume = client.get_resume(resume_ref(client, args.id), reveal=args.reveal)
     if args.json:
         print(resume.model_dump_json(indent=2))
         return OK
@@ -674,8 +727,9 @@ SCREEN_EXAMPLE = """examples:
   screener screen --job 3f1c... resumes/ --output csv > ranked.csv
 """
 RESUME_EXAMPLE = """examples:
-  screener resume show 9b2e...            # parse, score components, rules, reasons, analysis
-  screener resume show 9b2e... --json
+  screener resume show 9b2e               # parse, score components, rules, reasons, analysis
+  screener resume show 9b2e --json
+  screener resume analyze 9b2e --wait     # ask for the analysis and print it
 """
 
 
@@ -768,7 +822,18 @@ def add_client_commands(commands: Any) -> None:
         help="delete a job with its resumes and stored files",
         epilog="example:\n  screener jobs delete 3f1c...\n" + EXIT_CODES,
     )
-    delete.add_argument("id")
+    delete.add_argument("id", help="a job id, or its first characters")
+    show_job = command(
+        "show",
+        cmd_jobs_show,
+        parent=jobs,
+        help="an existing job's ranked table",
+        epilog="examples:\n  screener jobs show 3f1c\n  screener jobs show 3f1c --output csv > ranked.csv\n"
+        + EXIT_CODES,
+    )
+    show_job.add_argument("id", help="a job id, or its first characters")
+    show_job.add_argument("--output", choices=("table", "csv", "json"), default="table")
+    show_job.add_argument("--top", type=int, default=0, help="only the first N rows")
 
     keys = group("keys", "API keys for scripts and gRPC clients", KEYS_EXAMPLE)
     key_create = command(
@@ -818,6 +883,18 @@ def add_client_commands(commands: Any) -> None:
         help="parsed details, score components, reasons and analysis",
         epilog=RESUME_EXAMPLE + EXIT_CODES,
     )
-    show.add_argument("id")
+    show.add_argument("id", help="a resume id, or its first characters (4 or more)")
     show.add_argument("--json", action="store_true")
     show.add_argument("--reveal", action="store_true", help="unmasked details of a blind-screened resume")
+    analyze = command(
+        "analyze",
+        cmd_resume_analyze,
+        parent=resume,
+        help="ask for the resume's analysis (a language model's, or the rule-based one without a model)",
+        epilog="examples:\n  screener resume analyze 9b2e --wait\n  screener resume analyze 9b2e\n"
+        + EXIT_CODES,
+    )
+    analyze.add_argument("id", help="a resume id, or its first characters (4 or more)")
+    analyze.add_argument("--wait", action="store_true", help="wait for the analysis and print it")
+    analyze.add_argument("--wait-timeout", type=float, default=300, help="seconds to wait (default 300)")
+    analyze.add_argument("--json", action="store_true", help="print the analysis as JSON")

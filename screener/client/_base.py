@@ -132,6 +132,10 @@ def preview_job(job: schemas.JobCreate | dict[str, Any]) -> Call[schemas.JobPrev
     return Call("POST", "/api/jobs/preview", schemas.JobPreview, body=body)
 
 
+def lookup_resumes(prefix: str) -> Call[schemas.IdMatches]:
+    return Call("GET", "/api/resumes/lookup", schemas.IdMatches, params={"prefix": prefix})
+
+
 def update_job(job_id: uuid.UUID | str, changes: schemas.JobUpdate | dict[str, Any]) -> Call[schemas.JobOut]:
     body = changes if isinstance(changes, schemas.JobUpdate) else schemas.JobUpdate.model_validate(changes)
     return Call("PATCH", f"/api/jobs/{job_id}", schemas.JobOut, body=body)

@@ -135,6 +135,10 @@ class AsyncClient:
     async def create_job(self, job: schemas.JobCreate | dict[str, Any]) -> schemas.JobOut:
         return await self.call(calls.create_job(job))
 
+    async def lookup_resumes(self, prefix: str) -> list[uuid.UUID]:
+        """Your resume ids that start with `prefix` (at most two)."""
+        return (await self.call(calls.lookup_resumes(prefix))).ids
+
     async def preview_job(self, job: schemas.JobCreate | dict[str, Any]) -> schemas.JobPreview:
         """What the job understanding derives from a job, without creating it."""
         return await self.call(calls.preview_job(job))

@@ -140,6 +140,10 @@ class Client:
     def create_job(self, job: schemas.JobCreate | dict[str, Any]) -> schemas.JobOut:
         return self.call(calls.create_job(job))
 
+    def lookup_resumes(self, prefix: str) -> list[uuid.UUID]:
+        """Your resume ids that start with `prefix` (at most two)."""
+        return self.call(calls.lookup_resumes(prefix)).ids
+
     def preview_job(self, job: schemas.JobCreate | dict[str, Any]) -> schemas.JobPreview:
         """What the job understanding derives from a job, without creating it."""
         return self.call(calls.preview_job(job))

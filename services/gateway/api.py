@@ -547,6 +547,20 @@ def create_app(ctx: ApiContext) -> FastAPI:
         """Delete a job, its resumes, batches and (unless another job holds them) its files."""
         await operations.delete_job(r, ctx.pipeline, user_id, job_id)
 
+    @app.get(
+        "/api/resumes/lookup",
+        response_model=schemas.IdMatches,
+        tags=["resumes"],
+        responses=schemas.error_responses(401, 422),
+    )
+    async def lookup_resume(
+        user_id: UserId,
+        r: Repo,
+        prefix: Annotated[str, Query(min_length=4, max_length=36, pattern=r"^[0-9a-fA-F-]+$")],
+    ) -> schemas.IdMatches:
+        """Your resumes whose id starts with `prefix` (at most two), for tools that accept short ids."""
+        return schemas.IdMatches(ids=await r.resume_ids_starting(user_id, prefix.lower()))
+
     @app.delete(
         "/api/resumes/{resume_id}",
         status_code=204,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import Text, and_, case, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -129,6 +129,17 @@ class Repository:
         if lock:
             query = query.with_for_update()
         return await self.session.scalar(query)
+
+    async def resume_ids_starting(self, owner_id: uuid.UUID, prefix: str, limit: int = 2) -> list[uuid.UUID]:
+        """The owner's resume ids that begin with `prefix` (hex digits and dashes only), at most `limit`."""
+        return list(
+            await self.session.scalars(
+                select(Resume.id)
+                .where(Resume.owner_id == owner_id, cast(Resume.id, Text).like(f"{prefix}%"))
+                .order_by(Resume.id)
+                .limit(limit)
+            )
+        )
 
     # the dispatcher's queue
     async def in_flight(self) -> int:

@@ -280,6 +280,10 @@ class BatchOut(BaseModel):
     finished_at: datetime | None = None
 
 
+class IdMatches(BaseModel):
+    ids: list[uuid.UUID] = Field(description="at most two: one means the prefix is unambiguous")
+
+
 class CandidateFile(BaseModel):
     id: uuid.UUID
     filename: str

@@ -171,6 +171,25 @@ def test_screen_a_folder_prints_the_ranked_table_and_resume_details(
     assert best["candidate_name"] in shown.stdout
     detail = json.loads(cli("resume", "show", best["id"], "--json").stdout)
     assert detail["id"] == best["id"] and detail["rank"] == 1
+    # Short ids: the first characters of a resume's or a job's id, when no other id starts so.
+    short = cli("resume", "show", best["id"][:8], "--json")
+    assert short.returncode == 0, short.stderr
+    assert json.loads(short.stdout)["id"] == best["id"]
+    assert cli("resume", "show", "zz").returncode == USAGE
+
+    # An existing job's ranked table, by a short job id, in the same order as the screen printed it.
+    again = cli("jobs", "show", ranked["job_id"][:6], "--output", "json")
+    assert again.returncode == 0, again.stderr
+    assert [r["id"] for r in json.loads(again.stdout)["items"]][: len(rows)] == [
+        r["resume_id"] for r in sorted(rows, key=lambda r: int(r["rank"]))
+    ]
+    # An analysis asked for from the command line, labelled with who wrote it.
+    analysis = cli("resume", "analyze", best["id"][:8], "--wait", "--json")
+    assert analysis.returncode == 0, analysis.stderr
+    answer = json.loads(analysis.stdout)
+    assert answer["analysis"]["summary"] and answer["analysis_label"].startswith(
+        "written by the language model"
+    )
 
 
 def test_failures_have_their_exit_codes_and_a_message(cli: Cli, account: Account, tmp_path: Path) -> None:
@@ -281,6 +300,7 @@ COMMANDS = [
     ["jobs", "create"],
     ["jobs", "list"],
     ["jobs", "delete"],
+    ["jobs", "show"],
     ["keys"],
     ["keys", "create"],
     ["keys", "list"],
@@ -288,6 +308,7 @@ COMMANDS = [
     ["screen"],
     ["resume"],
     ["resume", "show"],
+    ["resume", "analyze"],
 ]
 
 
