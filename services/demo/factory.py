@@ -283,8 +283,16 @@ def resume_lines(person: Person, rng: random.Random, *, spanish: bool = False) -
         ("text", person.summary),
         ("heading", heads[1]),
     ]
+    # Title, company and place on one line in the orders and separators resumes use.
+    entry_heads = (
+        "{title} | {company} | {location}",
+        "{title}, {company} - {location}",
+        "{title} at {company}, {location}",
+    )
     for job in person.jobs:
-        lines.append(("text", f"{job.title} | {job.company} | {job.location}"))
+        lines.append(
+            ("text", entry_heads[style].format(title=job.title, company=job.company, location=job.location))
+        )
         lines.append(("text", _range(job, style, spanish)))
         lines.extend(("bullet", f"• {bullet}") for bullet in job.bullets)
     lines += [

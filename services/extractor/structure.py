@@ -583,26 +583,69 @@ def _title_like(line: str) -> bool:
     return len(text.split()) <= 12 and (not words or capitalized >= 0.5 * len(words))
 
 
+# The end of a place: a state or province code, a country, or a way of working.
+_PLACE_END = re.compile(
+    r"(?:[A-Z]{2}|USA|U\.S\.A?\.?|UK|United States|United Kingdom|Canada|Spain|España|Mexico|México|"
+    r"Germany|France|India|Australia|Remote|Hybrid|On-site|Remoto)",
+)
+_WORKPLACES = {"remote", "hybrid", "on-site", "onsite", "remoto"}
+# Words that make a heading piece a job title (a company or department name has none of them).
+_ROLE_TEXT = (
+    "engineer manager specialist accountant teacher director intern analyst developer assistant "
+    "consultant officer chef designer coordinator representative rep technician administrator "
+    "supervisor associate executive nurse advocate attorney instructor agent clerk driver mechanic "
+    "cook trainer architect lead cashier worker operator aide therapist pharmacist physician "
+    "counselor planner buyer merchandiser writer editor producer scientist researcher professor "
+    "auditor bookkeeper underwriter adjuster paralegal secretary receptionist dispatcher inspector "
+    "electrician plumber welder machinist attendant bartender agronomist strategist recruiter "
+    "generalist president founder ceo cfo cto vp chief volunteer apprentice trainee tutor educator "
+    "caregiver technologist hygienist head owner principal senior junior ingeniero ingeniera "
+    "desarrollador desarrolladora gerente analista contador contadora enfermero enfermera profesor "
+    "profesora director directora asistente consultor consultora"
+)
+_ROLE_WORDS = frozenset(_ROLE_TEXT.split())
+
+
+def _peel_place(piece: str) -> tuple[list[str], str]:
+    """A heading piece split at its commas, with a trailing place ("Seattle, WA") taken off."""
+    tokens = [t.strip() for t in piece.split(",") if t.strip()]
+    if tokens and tokens[-1].lower() in _WORKPLACES:
+        return tokens[:-1], tokens[-1]
+    if len(tokens) >= 2 and _PLACE_END.fullmatch(tokens[-1]) and len(tokens[-2].split()) <= 3:
+        return tokens[:-2], f"{tokens[-2]}, {tokens[-1]}"
+    return tokens, ""
+
+
+def _is_role(piece: str) -> bool:
+    words = {w.lower().strip(".,") for w in re.findall(r"[\w.'-]+", piece)}
+    return bool(words & _ROLE_WORDS)
+
+
 def _head_parts(head_lines: list[str]) -> list[str]:
-    """Title, company and location from an entry's heading lines, whatever separates them."""
-    parts: list[str] = []
+    """Title, company and place from an entry's heading lines, in any order and with any separator
+    (pipes, dashes, "at", "@", tabs, commas): the place is recognized by its shape, the title by its role
+    word (engineer, manager, nurse...), the company is what is left."""
+    pieces: list[str] = []
+    place = ""
     for line in head_lines:
-        pieces = [
-            piece.strip(" ,.|-–—•·()")
-            for piece in re.split(r"\s{2,}|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line)
-        ]
-        pieces = [p for p in pieces if p and not re.fullmatch(r"[\W\d]*", p)]
-        if len(pieces) == 1 and ", " in pieces[0]:
-            pieces = [p.strip() for p in pieces[0].split(", ") if p.strip()]  # "Title, Company, City, ST"
-        parts.extend(pieces)
-    merged: list[str] = []
-    for part in parts:
-        # "San Francisco" + "CA" is one location.
-        if merged and re.fullmatch(r"[A-Z]{2}|USA|UK", part):
-            merged[-1] = f"{merged[-1]}, {part}"
-        else:
-            merged.append(part)
-    return merged
+        for raw in re.split(r"\s{2,}|\t|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line):
+            raw = raw.strip(" .|-–—•·()")
+            if not raw or re.fullmatch(r"[\W\d]*", raw):
+                continue
+            rest, found = _peel_place(raw)
+            place = place or found
+            pieces.extend(p.strip(" .()") for p in rest if p.strip(" .()"))
+    if not pieces:
+        return [place] if place else []
+    title = next((p for p in pieces if _is_role(p)), pieces[0])
+    others = [p for p in pieces if p is not title]
+    company = others[0] if others else ""
+    if not place and len(others) > 1:
+        place = others[1]
+    parts = [title, company, place]
+    while parts and not parts[-1]:
+        parts.pop()
+    return parts
 
 
 def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.ExperienceEntry]:
