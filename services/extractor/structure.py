@@ -13,6 +13,7 @@ from screener.v1 import resume_pb2
 from services.common import protected
 from services.common.patterns import EMAIL_RE, PHONE_RE, URL_RE
 from services.common.skills import SkillTaxonomy, load_taxonomy, normalize_text
+from services.extractor.ocr_contacts import recover_email, recover_phone
 
 SECTION_ALIASES: dict[str, tuple[str, ...]] = {
     "summary": (
@@ -510,13 +511,21 @@ def collapse_letter_spacing(line: str) -> str:
 def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
     contact = resume_pb2.Contact()
     email = EMAIL_RE.search(text)
+    top_lines = header[:8] + text.splitlines()[:15]
     if email:
         contact.email = email.group()
-    for line in header[:8] + text.splitlines()[:15]:
+    else:
+        # OCR's usual misreadings of an address, repaired where the line has its shape.
+        contact.email = recover_email(top_lines + text.splitlines()[-10:])
+    for line in top_lines:
         phone = PHONE_RE.search(line)
         if phone and sum(ch.isdigit() for ch in phone.group()) >= 10:
             contact.phone = _normalize_phone(phone.group())
             break
+    if not contact.phone:
+        misread = recover_phone(top_lines)
+        if misread:
+            contact.phone = _normalize_phone(misread)
     top = header[:6] + text.splitlines()[:6]
     # A first and a last name stacked on two lines (sidebar layouts) are one name.
     top = [
