@@ -161,7 +161,9 @@ def test_rank_scores_are_deterministic_and_explained(mesh: Mesh) -> None:
     assert not weak.passed and "missing required skill: Docker" in weak.reasons
     assert {item.kind for item in first.items} == {"experience", "project"}
     assert all(0 <= item.score <= 100 for item in first.items)
-    assert first.explanation.startswith(f"Score {first.final_score:.1f}/100")
+    assert first.explanation.startswith(f"Score {first.final_score:.1f} = ")
+    assert round(sum(term.contribution for term in first.terms), 1) == first.final_score
+    assert first.summary.startswith("Strong match: 3 of 3 required skills")
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
