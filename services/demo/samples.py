@@ -22,6 +22,8 @@ SAMPLE_JOB = {
     "required_skills": ["Python", "PostgreSQL", "Docker"],
     "preferred_skills": ["Kubernetes", "gRPC", "Apache Kafka", "AWS"],
     "min_years_experience": 4,
+    # Each of the three is a must for this job: a resume without one fails the screen.
+    "rules": {"required_skills": "hard"},
 }
 
 

@@ -34,6 +34,7 @@ JOB = resume_pb2.JobSpec(
     required_skills=list(SAMPLE_JOB["required_skills"]),
     preferred_skills=list(SAMPLE_JOB["preferred_skills"]),
     min_years_experience=float(SAMPLE_JOB["min_years_experience"]),  # type: ignore[arg-type]
+    rules=resume_pb2.KnockoutRules(required_skills="hard"),
 )
 
 

@@ -41,6 +41,7 @@ def _job(**overrides: object) -> resume_pb2.JobSpec:
         "required_skills": SAMPLE_JOB["required_skills"],
         "preferred_skills": SAMPLE_JOB["preferred_skills"],
         "min_years_experience": SAMPLE_JOB["min_years_experience"],
+        "rules": resume_pb2.KnockoutRules(required_skills="hard"),
     }
     fields.update(overrides)
     return resume_pb2.JobSpec(**fields)  # type: ignore[arg-type]
