@@ -453,6 +453,8 @@ def _looks_like_name(line: str) -> bool:
     if {w.lower().strip(".,:") for w in line.split()} & _NOT_NAME_WORDS:
         return False
     words = [w for w in re.split(r"\s+", line.strip()) if w]
+    if len({w.lower() for w in words}) < len(words):
+        return False  # "Concierge Concierge": a title written twice, not a name
     # Two to four words; one word only in a script without letter case (李伟, a Chinese name).
     caseless = bool(words) and all(_caseless(w) for w in words)
     if not (2 <= len(words) <= 4 or (len(words) == 1 and caseless and 2 <= len(words[0]) <= 6)):
@@ -536,7 +538,15 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
         else line
         for i, line in enumerate(top)
     ]
-    candidates = [c for c in (collapse_letter_spacing(line) for line in top) if _looks_like_name(c)]
+    # A name stands at the top of a resume (its first two lines) or is named by the email address; a
+    # name-shaped line further down is a title, a heading or a skill ("Core Qualifications").
+    candidates = [
+        c
+        for position, c in enumerate(collapse_letter_spacing(line) for line in top)
+        if _looks_like_name(c) and (position < 2 or _name_evidence(c, contact.email, "", 0) > 0)
+    ]
+    # A line the body repeats (a job title heading the resume and again its latest role) is not a name.
+    candidates = [c for c in candidates if _name_evidence(c, contact.email, text, len(header)) >= 0]
     if candidates:
         best = max(candidates, key=lambda c: _name_evidence(c, contact.email, text, len(header)))
         contact.name = " ".join(w.capitalize() if w.isupper() else w for w in best.split())
