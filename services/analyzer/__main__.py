@@ -15,6 +15,7 @@ from services.analyzer.service import AnalysisCache, AnalysisService
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.transport import AnalyzeBatchHandler, AnalyzerServicer
 from services.common import nats as screener_nats
+from services.common.grpc_server import LANGUAGE_MODEL_CAPABILITY
 from services.common.logging import configure_logging
 from services.common.worker_service import WorkerParts, run_worker_service
 
@@ -57,6 +58,7 @@ async def main() -> None:
             batch_handler=handler,
             batch_size=settings.batch_size,
             give_up=handler.give_up,
+            capabilities=[LANGUAGE_MODEL_CAPABILITY] if service.llm is not None else [],
         )
 
     await run_worker_service(service="analyzer", settings=settings, build=build)

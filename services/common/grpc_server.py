@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 Registrar = Callable[[grpc.aio.Server], None]
 
 
+# A health-check name the analyzer answers SERVING to when a language model is configured (and is
+# unknown to otherwise): how the gateway tells a recruiter, when an analysis is asked for, which kind
+# they will get.
+LANGUAGE_MODEL_CAPABILITY = "screener.v1.AnalyzerService/language-model"
+
+
 class GrpcServer:
     """A grpc.aio server with the standard health service (SERVING per service) and reflection."""
 

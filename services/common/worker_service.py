@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from grpc_health.v1 import health_pb2
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
@@ -50,6 +51,8 @@ class WorkerParts:
     )
     batch_size: int = 1
     batch_gather_seconds: float = 0.5
+    # Health-check names answered SERVING beside the services (what this instance can do).
+    capabilities: list[str] = field(default_factory=list)
     batch_concurrency: int = 1
 
 
@@ -89,6 +92,8 @@ async def run_worker_service(
         metrics_name=service,
     )
     await server.start()
+    for capability in parts.capabilities:
+        await server.health.set(capability, health_pb2.HealthCheckResponse.SERVING)
     serve_metrics(settings.metrics_port, settings.metrics_host)
 
     async def on_give_up(msg: Msg, exc: BaseException) -> None:

@@ -32,13 +32,13 @@ def recover_email(lines: list[str]) -> str:
             if not _AT.search(piece):
                 continue
             candidate = _AT.sub("@", piece.strip(), count=1)
-            local, _, domain = candidate.partition("@")
-            local = re.sub(r"\s*\.\s*", ".", local.strip()).split()[-1:] or [""]
-            domain = _DOT_SPACING.sub(".", domain.strip()).split()[:1] or [""]
-            name, _, tld = domain[0].rpartition(".")
+            raw_local, _, raw_domain = candidate.partition("@")
+            local = (re.sub(r"\s*\.\s*", ".", raw_local.strip()).split() or [""])[-1]
+            domain = (_DOT_SPACING.sub(".", raw_domain.strip()).split() or [""])[0]
+            name, _, tld = domain.rpartition(".")
             if name and tld:
-                domain = [f"{name}.{tld.translate(_TLD_DIGITS)}"]
-            found = EMAIL_RE.search(f"{local[0]}@{domain[0]}")
+                domain = f"{name}.{tld.translate(_TLD_DIGITS)}"
+            found = EMAIL_RE.search(f"{local}@{domain}")
             if not found:
                 continue
             try:

@@ -14,7 +14,12 @@ from sqlalchemy import text
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import nats as screener_nats
-from services.common.grpc_server import GrpcServer, ServiceTokenInterceptor, install_stop_signals
+from services.common.grpc_server import (
+    LANGUAGE_MODEL_CAPABILITY,
+    GrpcServer,
+    ServiceTokenInterceptor,
+    install_stop_signals,
+)
 from services.common.logging import configure_logging
 from services.common.metrics import (
     DEAD_LETTERS,
@@ -119,6 +124,17 @@ async def main() -> None:
         checks.update(zip(channels, results, strict=True))
         return checks
 
+    async def analysis_kind() -> str | None:
+        """Ask the analyzer whether it has a language model: SERVING for the capability, unknown name for
+        the rule-based analysis, no answer while no analyzer runs."""
+        try:
+            response = await health_pb2_grpc.HealthStub(channels["analyzer"]).Check(
+                health_pb2.HealthCheckRequest(service=LANGUAGE_MODEL_CAPABILITY), timeout=2
+            )
+        except grpc.aio.AioRpcError as exc:
+            return "rule_based" if exc.code() == grpc.StatusCode.NOT_FOUND else None
+        return "language_model" if response.status == health_pb2.HealthCheckResponse.SERVING else None
+
     app = create_app(
         ApiContext(
             sessions=sessions,
@@ -131,6 +147,7 @@ async def main() -> None:
             limiter=RateLimiter(sessions),
             limits=settings,
             upload_slots=UploadSlots(settings.upload_slots, settings.upload_slot_wait_seconds),
+            analysis_kind=analysis_kind,
         )
     )
     cache_servicer = AnalysisCacheServicer(sessions)

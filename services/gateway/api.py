@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import BackgroundTasks, Depends, FastAPI, File, Query, Request, UploadFile
@@ -55,6 +55,10 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def _unknown() -> str | None:
+    return None
+
+
 # What the gateway cannot serve without; every other check of /readyz is informational.
 READINESS_REQUIRED = ("postgres", "nats")
 
@@ -73,6 +77,8 @@ class ApiContext:
     limiter: RateLimiter
     limits: GatewaySettings
     upload_slots: UploadSlots
+    # "language_model" or "rule_based" as the analyzer says, None when it cannot be asked (not running).
+    analysis_kind: Callable[[], Awaitable[str | None]] = field(default=lambda: _unknown())
     sse_max_seconds: float = 600.0
 
 
@@ -628,8 +634,16 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     async def analyze_resume(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.AnalysisAccepted:
         resume = await ctx.pipeline.request_analysis(r, user_id, resume_id)
+        kind = await ctx.analysis_kind()
+        message = {
+            "rule_based": operations.RULE_BASED + "; the analysis is written by fixed rules",
+            "language_model": "a language model writes the analysis",
+        }.get(kind or "", "queued: the analyzer starts when work waits")
         return schemas.AnalysisAccepted(
-            resume_id=resume.id, analysis_status=resume.analysis_status or "pending"
+            resume_id=resume.id,
+            analysis_status=resume.analysis_status or "pending",
+            analysis_kind=kind,  # type: ignore[arg-type]
+            message=message,
         )
 
     # API keys for scripts and the gRPC API

@@ -433,6 +433,12 @@ class ResumeDetail(BaseModel):
 class AnalysisAccepted(BaseModel):
     resume_id: uuid.UUID
     analysis_status: str
+    analysis_kind: Literal["language_model", "rule_based"] | None = Field(
+        default=None,
+        description="what will write it: a language model, or the rule-based analysis when none is "
+        "configured; empty when the analyzer is not running yet (it starts when work waits)",
+    )
+    message: str = ""
 
 
 class ApiKeyCreate(BaseModel):

@@ -191,6 +191,7 @@ def test_analysis_on_demand_appears_on_the_resume_and_counts_its_tokens(account:
     wait_for_batch(client, client.post("/api/batches", json={"job_id": job["id"]}).json()["id"])
     accepted = client.post(f"/api/resumes/{resume_id}/analysis")
     assert accepted.status_code == 202
+    assert accepted.json()["analysis_kind"] == "language_model"
     detail = _wait_for_analysis(client, resume_id)
     assert detail["analysis_status"] == "completed"
     analysis = detail["analysis"]

@@ -27,7 +27,11 @@ def test_an_analysis_without_a_model_is_labelled_rule_based(security_mesh: Mesh,
     while client.get(f"/api/batches/{batch['id']}").json()["status"] != "done":
         assert time.monotonic() < deadline
         time.sleep(0.3)
-    assert client.post(f"/api/resumes/{resume_id}/analysis").status_code == 202
+    accepted = client.post(f"/api/resumes/{resume_id}/analysis")
+    assert accepted.status_code == 202
+    # The answer to the request already says what will write the analysis.
+    assert accepted.json()["analysis_kind"] == "rule_based"
+    assert accepted.json()["message"].startswith(RULE_BASED)
     deadline = time.monotonic() + 120
     while (detail := client.get(f"/api/resumes/{resume_id}").json())["analysis_status"] in (None, "pending"):
         assert time.monotonic() < deadline
