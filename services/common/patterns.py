@@ -22,8 +22,10 @@ BIRTH_RE = re.compile(
     r"[\w ,./-]{4,24}?\d{2,4}\b",
     re.I,
 )
+# Gendered words and labels. Honorifics only as titles before a name ("Ms. Lee", not "MS Office");
+# "man" is left alone ("man-hours").
 GENDER_RE = re.compile(
-    r"\b(?:he|she|him|her|his|hers|himself|herself|male|female|man|woman|mr|mrs|ms|miss|gender\s*:\s*\w+|"
-    r"marital status\s*:\s*\w+|sexo\s*:\s*\w+)\b\.?",
+    r"\b(?:he|she|him|her|his|hers|himself|herself|male|female|woman|gender\s*:\s*\w+|"
+    r"marital status\s*:\s*\w+|sexo\s*:\s*\w+)\b\.?|(?-i:\b(?:Mr|Mrs|Ms|Miss)\b\.?(?=\s+[A-Z]))",
     re.I,
 )

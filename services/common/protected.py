@@ -75,8 +75,9 @@ _LABELS = {
     ),
     "veteran_status": _words(r"veteran status", r"military status", r"condici[oó]n de veterano"),
 }
+# A label ends with a colon, or a dash with spaces around it ("Age-based care" is not a label).
 _LABEL_LINE = {
-    category: re.compile(rf"^\W*{label}\s*[:\-–]\s*\S", re.I) for category, label in _LABELS.items()
+    category: re.compile(rf"^\W*{label}\s*(?::|\s[-–]\s)\s*\S", re.I) for category, label in _LABELS.items()
 }
 
 # Phrases in prose that state a protected attribute wherever they stand.

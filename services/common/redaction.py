@@ -35,12 +35,18 @@ def _known_contacts(parsed: resume_pb2.ParsedResume) -> list[tuple[str, str]]:
     return [(value, mask) for value, mask in known if len(value.strip()) >= 3]
 
 
-def mask_text(text: str, parsed: resume_pb2.ParsedResume) -> str:
+# A link that leads to a person's page: a scheme, www., or a path after the domain (github.com/ana).
+_PERSONAL_LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^\s,;|)]+", re.I)
+
+
+def mask_text(text: str, parsed: resume_pb2.ParsedResume, *, every_domain: bool = True) -> str:
+    """The text with the person's details masked. every_domain=False keeps bare domain names
+    ("Salesforce.com", a product) and masks only links that lead somewhere (and the resume's own)."""
     name, location = _masker(parsed)
     for value, mask in _known_contacts(parsed):
         text = re.sub(re.escape(value.strip()), mask, text, flags=re.I)
     text = EMAIL_RE.sub("[email]", text)
-    text = URL_RE.sub("[link]", text)
+    text = (URL_RE if every_domain else _PERSONAL_LINK).sub("[link]", text)
     text = BIRTH_RE.sub("[date of birth]", text)
     text = STREET_RE.sub("[address]", text)
     text = PHONE_RE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 9 else m.group(), text)
@@ -97,7 +103,7 @@ def _without_person(text: str, parsed: resume_pb2.ParsedResume) -> str:
     """A text with the person taken out: masked details removed, protected statements withheld, and the
     lines that held nothing else gone."""
     kept = []
-    for line in protected.withhold(mask_text(text, parsed)).splitlines():
+    for line in protected.withhold(mask_text(text, parsed, every_domain=False)).splitlines():
         if _MASKS.search(line):
             line = _MASKS.sub("", line)
             line = re.sub(r"\s{2,}", " ", line).strip()

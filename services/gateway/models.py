@@ -181,9 +181,9 @@ class Resume(Base):
     phone_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
     text_bands: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger), nullable=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    same_as: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("resumes.id", ondelete="SET NULL", name="fk_resumes_same_as"), nullable=True
-    )
+    # Not a foreign key (its check would lock the first file's row out of the lock order); deleting a
+    # first file hands its place to the next one (Repository.delete_resume).
+    same_as: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -405,6 +405,17 @@ class Repository:
     async def delete_resume(self, resume: Resume) -> None:
         completed = 1 if resume.status == "completed" else 0
         failed = 1 if resume.status == "failed" else 0
+        # The next file of the same candidate becomes the first, and the others point to it.
+        members = list(
+            await self.session.scalars(
+                select(Resume.id).where(Resume.same_as == resume.id).order_by(Resume.created_at, Resume.id)
+            )
+        )
+        if members:
+            await self.session.execute(update(Resume).where(Resume.id == members[0]).values(same_as=None))
+            await self.session.execute(
+                update(Resume).where(Resume.id.in_(members[1:])).values(same_as=members[0])
+            )
         await self.session.delete(resume)
         await self.move_job_counters(resume.job_id, total=-1, completed=-completed, failed=-failed)
 

@@ -63,7 +63,7 @@ def test_patch_rescores_every_resume_from_stored_embeddings(mesh: Mesh, account:
             "required_skills": ["JavaScript"],
             "preferred_skills": [],
             "weights": {"skills": 0.5},
-            "rules": {"min_years": "soft"},
+            "rules": {"min_years": "soft", "required_skills": "hard"},
         },
     )
     assert patched.status_code == 200, patched.text

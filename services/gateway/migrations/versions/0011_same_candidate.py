@@ -22,15 +22,9 @@ def upgrade() -> None:
     op.add_column("resumes", sa.Column("phone_key", sa.String(32), nullable=True))
     op.add_column("resumes", sa.Column("text_bands", postgresql.ARRAY(sa.BigInteger()), nullable=True))
     op.add_column("resumes", sa.Column("signature", sa.LargeBinary(), nullable=True))
-    op.add_column(
-        "resumes",
-        sa.Column(
-            "same_as",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("resumes.id", ondelete="SET NULL", name="fk_resumes_same_as"),
-            nullable=True,
-        ),
-    )
+    # No foreign key: its check would lock the first file's row while a result is stored for another,
+    # against the lock order of stored results (services.gateway.pipeline); deletion keeps it true.
+    op.add_column("resumes", sa.Column("same_as", postgresql.UUID(as_uuid=True), nullable=True))
     op.create_index(
         "ix_resumes_job_email",
         "resumes",
