@@ -560,6 +560,10 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
         seen.add(url.lower())
         contact.links.add(kind=_link_kind(url), url=url)
     for line in header[:8]:
+        # A place stands on a contact line (with the email, phone or | separators) or on a short line of
+        # its own; "MS Word, MS Excel" in a skills line is not one.
+        if not (EMAIL_RE.search(line) or PHONE_RE.search(line) or "|" in line or len(line) <= 40):
+            continue
         location = re.search(r"\b([A-Z][a-zA-Z .]+,\s*(?:[A-Z]{2}|[A-Z][a-z]+))\b", line)
         if location and not EMAIL_RE.search(location.group()):
             contact.location = location.group(1).strip()
