@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from screener.v1 import resume_pb2
 from services.common import protected
@@ -57,10 +58,28 @@ def mask_text(text: str, parsed: resume_pb2.ParsedResume, *, every_domain: bool 
     return GENDER_RE.sub("[gender]", text)
 
 
+def _rewritten(parsed: resume_pb2.ParsedResume, rewrite: Callable[[str], str]) -> resume_pb2.ParsedResume:
+    """A copy without contact details or project links, every text of the resume passed through rewrite
+    (a bullet it leaves empty is dropped)."""
+    copy = resume_pb2.ParsedResume()
+    copy.CopyFrom(parsed)
+    copy.ClearField("contact")
+    copy.full_text = rewrite(parsed.full_text)
+    copy.headline = rewrite(parsed.headline)
+    copy.summary = rewrite(parsed.summary)
+    for key, value in parsed.sections.items():
+        copy.sections[key] = rewrite(value)
+    for entry in copy.experience:
+        entry.text = rewrite(entry.text)
+        entry.bullets[:] = [b for b in (rewrite(b) for b in entry.bullets) if b]
+    for project in copy.projects:
+        project.description = rewrite(project.description)
+        del project.links[:]
+    return copy
+
+
 def redact(parsed: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
     """A copy with name, contact details, address, links, birth date and gender words masked."""
-    masked = resume_pb2.ParsedResume()
-    masked.CopyFrom(parsed)
     fields = []
     contact = parsed.contact
     for field, present in (
@@ -78,18 +97,7 @@ def redact(parsed: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
         fields.append("gender")
     if parsed.stats.has_photo:
         fields.append("photo")  # pictures never reach the ranker or the analyzer; recorded for the recruiter
-    masked.ClearField("contact")
-    masked.full_text = mask_text(parsed.full_text, parsed)
-    masked.headline = mask_text(parsed.headline, parsed)
-    masked.summary = mask_text(parsed.summary, parsed)
-    for key, value in parsed.sections.items():
-        masked.sections[key] = mask_text(value, parsed)
-    for entry in masked.experience:
-        entry.text = mask_text(entry.text, parsed)
-        entry.bullets[:] = [mask_text(b, parsed) for b in entry.bullets]
-    for project in masked.projects:
-        project.description = mask_text(project.description, parsed)
-        del project.links[:]
+    masked = _rewritten(parsed, lambda text: mask_text(text, parsed))
     for flag in masked.flags:
         flag.text = mask_text(flag.text, parsed)
     masked.redaction.CopyFrom(resume_pb2.RedactionInfo(applied=True, fields=fields))
@@ -121,20 +129,7 @@ def scoring_view(parsed: resume_pb2.ParsedResume) -> resume_pb2.ParsedResume:
     birth and age, gender and pronouns, family status, pregnancy, nationality, religion, ethnicity,
     disability, veteran status) are removed rather than masked, and a line that held only them is gone,
     so the text is the same whatever the name is and wherever it stood."""
-    view = resume_pb2.ParsedResume()
-    view.CopyFrom(parsed)
-    view.ClearField("contact")
-    view.full_text = _without_person(parsed.full_text, parsed)
-    view.headline = _without_person(parsed.headline, parsed)
-    view.summary = _without_person(parsed.summary, parsed)
-    for key, value in parsed.sections.items():
-        view.sections[key] = _without_person(value, parsed)
-    for entry in view.experience:
-        entry.text = _without_person(entry.text, parsed)
-        entry.bullets[:] = [b for b in (_without_person(b, parsed) for b in entry.bullets) if b]
-    for project in view.projects:
-        project.description = _without_person(project.description, parsed)
-        del project.links[:]
+    view = _rewritten(parsed, lambda text: _without_person(text, parsed))
     for education in view.education:
         education.text = _without_person(education.text, parsed)
     del view.flags[:]

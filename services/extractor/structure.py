@@ -489,17 +489,13 @@ def _folded(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if c.isalnum() or c.isspace())
 
 
-def _name_evidence(candidate: str, email: str, text: str, header_lines: int) -> int:
-    """How much a name-shaped header line looks like the person rather than their job title: its words
-    in the email address count for it; the same line again in the body (a title recurs in the
-    experience section, a name does not) counts against it. Ties go to the earlier line."""
-    words = [w for w in _folded(candidate).split() if len(w) >= 2]
-    local = _folded(email.partition("@")[0].replace(".", " ").replace("_", " ").replace("-", " "))
-    score = 2 * sum(1 for w in words if w in local)
-    body = _folded("\n".join(text.splitlines()[header_lines:]))
-    if _folded(candidate) and _folded(candidate) in body:
-        score -= 2
-    return score
+def _name_evidence(candidate: str, email_local: str, body: str) -> tuple[int, bool]:
+    """How far a name-shaped header line looks like the person rather than their job title: how many of
+    its words the email address holds (folded local part), and whether the body (folded) repeats the
+    line, as it repeats a title in the experience section and never a name."""
+    folded = _folded(candidate)
+    named = sum(1 for w in folded.split() if len(w) >= 2 and w in email_local)
+    return named, bool(folded) and folded in body
 
 
 def collapse_letter_spacing(line: str) -> str:
@@ -539,16 +535,21 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
         for i, line in enumerate(top)
     ]
     # A name stands at the top of a resume (its first two lines) or is named by the email address; a
-    # name-shaped line further down is a title, a heading or a skill ("Core Qualifications").
-    candidates = [
-        c
-        for position, c in enumerate(collapse_letter_spacing(line) for line in top)
-        if _looks_like_name(c) and (position < 2 or _name_evidence(c, contact.email, "", 0) > 0)
-    ]
-    # A line the body repeats (a job title heading the resume and again its latest role) is not a name.
-    candidates = [c for c in candidates if _name_evidence(c, contact.email, text, len(header)) >= 0]
-    if candidates:
-        best = max(candidates, key=lambda c: _name_evidence(c, contact.email, text, len(header)))
+    # name-shaped line further down is a title, a heading or a skill ("Core Qualifications"). A line the
+    # body repeats (a job title heading the resume and again its latest role) is not a name unless the
+    # email names it. The email's words count for a line, a repeat in the body against it; ties go to the
+    # earlier line.
+    email_local = _folded(re.sub(r"[._-]", " ", contact.email.partition("@")[0]))
+    body = _folded("\n".join(text.splitlines()[len(header) :]))
+    scored = []
+    for position, candidate in enumerate(collapse_letter_spacing(line) for line in top):
+        if not _looks_like_name(candidate):
+            continue
+        named, repeated = _name_evidence(candidate, email_local, body)
+        if (position < 2 or named) and (named or not repeated):
+            scored.append((2 * named - 2 * repeated, -position, candidate))
+    if scored:
+        best = max(scored)[2]
         contact.name = " ".join(w.capitalize() if w.isupper() else w for w in best.split())
     seen: set[str] = set()
     for match in URL_RE.finditer(text):

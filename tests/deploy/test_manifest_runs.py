@@ -174,7 +174,7 @@ def _seconds(duration: str | None, default: float) -> float:
     return total
 
 
-def _volumes(spec: dict, run_dir: Path, container: str) -> topo.PathMap:
+def _volumes(spec: dict, run_dir: Path) -> topo.PathMap:
     """Named volumes become folders of the run; bind mounts point at the repository's files."""
     mounts = {}
     for volume in spec.get("volumes", []):
@@ -222,7 +222,7 @@ def _run_compose(running: topo.Topology, services: dict, mailbox: MailSink, llm:
     run_dir = running.run_dir
     # NATS: the image's entrypoint with the compose command, its config file and volume mapped.
     nats_spec = services["nats"]
-    mounts = _volumes(nats_spec, run_dir, "nats")
+    mounts = _volumes(nats_spec, run_dir)
     configs = {}
     for inside, outside in list(mounts.mounts.items()):
         if Path(outside).is_file():
@@ -258,7 +258,7 @@ def _run_compose(running: topo.Topology, services: dict, mailbox: MailSink, llm:
         build = spec["build"]
         image = topo.read_image(ROOT / build["context"] / build["dockerfile"])
         paths = topo.image_paths(run_dir, name)
-        paths.mounts.update(_volumes(spec, run_dir, name).mounts)
+        paths.mounts.update(_volumes(spec, run_dir).mounts)
         env = {key: paths(value) for key, value in image.env.items()}
         env.update({key: paths(str(value)) for key, value in spec.get("environment", {}).items()})
         argv = spec.get("entrypoint", image.entrypoint) + spec.get("command", image.cmd)
