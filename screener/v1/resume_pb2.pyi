@@ -422,12 +422,17 @@ class ParsedResume(_message.Message):
     QUALITY_FIELD_NUMBER: _builtins.int
     REDACTION_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
+    YEARS_SOURCE_FIELD_NUMBER: _builtins.int
     headline: _builtins.str
     summary: _builtins.str
     total_years_experience: _builtins.float
     full_text: _builtins.str
     language: _builtins.str
     """en or es: the language the section headings were found in"""
+    years_source: _builtins.str
+    """Where total_years_experience comes from: "dates" (the experience entries' merged date ranges) or
+    "stated" (no dated entry; the candidate's own "N years of experience"), empty when neither.
+    """
     @_builtins.property
     def contact(self) -> Global___Contact: ...
     @_builtins.property
@@ -474,10 +479,11 @@ class ParsedResume(_message.Message):
         quality: Global___ParseQuality | None = ...,
         redaction: Global___RedactionInfo | None = ...,
         language: _builtins.str = ...,
+        years_source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "quality", b"quality", "redaction", b"redaction", "stats", b"stats"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["certifications", b"certifications", "contact", b"contact", "education", b"education", "experience", b"experience", "flags", b"flags", "full_text", b"full_text", "headline", b"headline", "language", b"language", "languages", b"languages", "projects", b"projects", "quality", b"quality", "redaction", b"redaction", "sections", b"sections", "skills", b"skills", "stats", b"stats", "summary", b"summary", "total_years_experience", b"total_years_experience"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certifications", b"certifications", "contact", b"contact", "education", b"education", "experience", b"experience", "flags", b"flags", "full_text", b"full_text", "headline", b"headline", "language", b"language", "languages", b"languages", "projects", b"projects", "quality", b"quality", "redaction", b"redaction", "sections", b"sections", "skills", b"skills", "stats", b"stats", "summary", b"summary", "total_years_experience", b"total_years_experience", "years_source", b"years_source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

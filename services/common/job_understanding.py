@@ -12,7 +12,7 @@ from services.common.skills import SkillTaxonomy, normalize_text
 # other words than the job's (on the real resumes of the ranking evaluation, 151 of 192 relevant ones
 # miss at least one of their job's four or five listed skills), so a knock-out on them would put most
 # qualified candidates below the rest. The skills component scores coverage either way.
-DEFAULT_WEIGHTS = {"semantic": 0.50, "lexical": 0.14, "skills": 0.10, "experience": 0.03, "title": 0.30}
+DEFAULT_WEIGHTS = {"semantic": 0.15, "lexical": 0.10, "skills": 0.05, "experience": 0.20, "title": 0.50}
 DEFAULT_RULES = {"required_skills": "soft", "min_years": "hard", "education": "hard"}
 
 EDUCATION_LEVELS = ["high_school", "associate", "bachelor", "master", "doctorate"]

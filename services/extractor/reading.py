@@ -92,6 +92,10 @@ class DocumentText:
 _INVISIBLE = str.maketrans(
     {"\u00a0": " ", "\u200b": "", "\ufeff": "", "\u00ad": "", "\u2009": " ", "\ufffd": ""}
 )
+# A fullwidth separator (U+FF01..U+FF5E, e.g. "－" or "｜") whose UTF-8 bytes were read as Windows-1252
+# and whose last byte was then lost: "ï¼" or "ï½" and at most one invisible or control character. The
+# character cannot be recovered, only its role between a heading's parts ("Company Name ï¼ City").
+_LOST_FULLWIDTH = re.compile("[ \\t]*ï[¼½][\\u200b\\u0080-\\u009f]?[ \\t]*")
 # Icon fonts (phone, envelope glyphs) live in the private-use area.
 _ICON = re.compile(r" ?[\ue000-\uf8ff]+")
 
@@ -100,6 +104,7 @@ def clean_text(text: str) -> str:
     """Repair what PDF text layers commonly get wrong: mojibake, icon-font glyphs, hyphenation, spacing."""
     import ftfy
 
+    text = _LOST_FULLWIDTH.sub(" - ", text)
     text = ftfy.fix_text(text, normalization="NFKC", uncurl_quotes=True, fix_line_breaks=True)
     text = _ICON.sub("", text.translate(_INVISIBLE))
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")

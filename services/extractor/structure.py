@@ -190,7 +190,14 @@ def _heading_name(line: str) -> str | None:
     candidate = normalize_text(line).strip(" :-|•").replace("&", "and") if len(line) <= 48 else ""
     if not candidate or len(candidate.split()) > 5:
         return None
-    return _HEADING_TO_SECTION.get(candidate) or _HEADING_TO_SECTION.get(candidate.replace(" and ", " & "))
+    known = _HEADING_TO_SECTION.get(candidate) or _HEADING_TO_SECTION.get(candidate.replace(" and ", " & "))
+    if known is None and _QUALIFIED_EXPERIENCE.fullmatch(line.strip(" :-|•")):
+        return "experience"  # "Visual Merchandise Experience", "RELEVANT EXPERIENCE"
+    return known
+
+
+# A heading naming a kind of experience: two to four capitalized words ending in "Experience".
+_QUALIFIED_EXPERIENCE = re.compile(r"(?:[A-Z][\w&/-]*\s+){1,3}(?:Experience|EXPERIENCE)")
 
 
 def split_sections(text: str) -> tuple[list[str], list[Section]]:
@@ -580,6 +587,13 @@ def _strip_bullet(line: str) -> tuple[str, bool]:
 def _join_split_ranges(lines: list[str]) -> list[str]:
     """Rejoin a date range broken over lines ("June 2022 –" ... "Present"), as margin columns print them."""
     out = list(lines)
+    # "January 2011" / "to" / "Current": a range printed one part per line.
+    point_alone = re.compile(rf"^\s*{_POINT}\s*$", re.I)
+    connector_alone = re.compile(r"^\s*(?:-|–|—|to|until|through|a|al|hasta)\s*$", re.I)
+    for i in range(len(out) - 2):
+        if point_alone.match(out[i]) and connector_alone.match(out[i + 1]):
+            out[i], out[i + 1] = f"{out[i].strip()} -", ""
+    out = [line for line in out if line]
     open_range = re.compile(rf"^\s*(?P<start>{_POINT})\s*[-–—]\s*(?=\s{{2}}|$)", re.I)
     closing = re.compile(rf"^\s*(?P<end>{_POINT}|{_PRESENT})(?=\s{{2}}|\s*$)", re.I)
     for i, line in enumerate(out):
@@ -628,6 +642,8 @@ _ROLE_TEXT = (
     "profesora director directora asistente consultor consultora"
 )
 _ROLE_WORDS = frozenset(_ROLE_TEXT.split())
+# What anonymised resumes and templates write in place of an employer and a place.
+_PLACEHOLDER = re.compile(r"\b(Company Name|City\s*,\s*State)\b")
 
 
 def _peel_place(piece: str) -> tuple[list[str], str]:
@@ -653,15 +669,20 @@ def _head_parts(head_lines: list[str]) -> list[str]:
     place = ""
     for line in head_lines:
         for raw in re.split(r"\s{2,}|\t|\s[|–—•·-]\s|\s+@\s+|\s+at\s+|\s*\|\s*", line):
-            raw = raw.strip(" .|-–—•·()")
-            if not raw or re.fullmatch(r"[\W\d]*", raw):
-                continue
-            rest, found = _peel_place(raw)
-            place = place or found
-            pieces.extend(p.strip(" .()") for p in rest if p.strip(" .()"))
+            for part in _PLACEHOLDER.split(raw):
+                part = part.strip(" .|-–—•·()")
+                if not part or re.fullmatch(r"[\W\d]*", part):
+                    continue
+                if _PLACEHOLDER.fullmatch(part) and part != "Company Name":
+                    place = place or "City, State"
+                    continue
+                rest, found = _peel_place(part)
+                place = place or found
+                pieces.extend(p.strip(" .()") for p in rest if p.strip(" .()"))
     if not pieces:
         return [place] if place else []
-    title = next((p for p in pieces if _is_role(p)), pieces[0])
+    named = [p for p in pieces if p != "Company Name"]  # a placeholder is a company, never a title
+    title = next((p for p in named if _is_role(p)), named[0] if named else "")
     others = [p for p in pieces if p is not title]
     company = others[0] if others else ""
     if not place and len(others) > 1:
@@ -670,6 +691,13 @@ def _head_parts(head_lines: list[str]) -> list[str]:
     while parts and not parts[-1]:
         parts.pop()
     return parts
+
+
+def _incomplete(head_lines: list[str]) -> bool:
+    """A heading still missing a title and a company of its own ("Company Name - City, State" names a
+    company and a place, and its title stands on another line)."""
+    parts = _head_parts(head_lines)
+    return len(parts) < 2 or not parts[0] or not parts[1]
 
 
 def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.ExperienceEntry]:
@@ -715,7 +743,7 @@ def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.Experienc
             head_start = anchor
             # A line that already names title and company (a table row) needs nothing from above.
             while (
-                len(_head_parts([own_line])) < 2
+                _incomplete([own_line])
                 and head_start > previous_end
                 and anchor - head_start < 2
                 and _title_like(lines[head_start - 1])
@@ -725,10 +753,10 @@ def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.Experienc
             body_start = anchor + 1
             # The title, or the company, may follow the date line.
             while (
-                len(_head_parts(head_lines)) < 2
+                _incomplete(head_lines)
                 and body_start < next_anchor
                 and body_start - anchor <= 2
-                and len(lines[body_start]) <= 60
+                and len(lines[body_start]) <= 90
                 and _title_like(lines[body_start])
             ):
                 head_lines.append(lines[body_start])
@@ -897,4 +925,24 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy, as_of: date) -> resume_
     )
     ranges = [(e.start, e.end) for e in parsed.experience]
     parsed.total_years_experience = round(merged_months(ranges) / 12.0, 1)
+    if parsed.total_years_experience:
+        parsed.years_source = "dates"
+    elif stated := stated_years(parsed.summary or text[:3000]):
+        parsed.total_years_experience, parsed.years_source = stated, "stated"
     return parsed
+
+
+# "10 years of Information Technology experience", "over 8 years' experience", "15+ years of experience".
+_STATED_YEARS = re.compile(
+    r"(?<![\d.])(\d{1,2}(?:\.\d)?)\+?\s*(?:years?|yrs?)['’]?\s+(?:of\s+)?(?:[\w&/,-]+\s+){0,5}?experience\b"
+    r"|(?<![\d.])(\d{1,2})\+?\s*años\s+de\s+experiencia\b",
+    re.I,
+)
+
+
+def stated_years(text: str) -> float:
+    """The largest number of years of experience the candidate states, for a resume without dated
+    entries; 0 when none is stated (or the number is implausible)."""
+    found = [float(a or b) for a, b in _STATED_YEARS.findall(text)]
+    found = [years for years in found if 0 < years <= 50]
+    return max(found, default=0.0)

@@ -88,7 +88,9 @@ def _band(score: float, passed: bool) -> str:
     return "Weak match"
 
 
-def plain_summary(result: resume_pb2.RankResult, years: float, min_years: float) -> str:
+def plain_summary(
+    result: resume_pb2.RankResult, years: float, min_years: float, *, stated_years: bool = False
+) -> str:
     """A sentence a recruiter can read aloud, from the same facts as the score. A rule that failed is
     stated in place of its fact, once, with whether it knocks the candidate out."""
     failed = {rule.rule: rule for rule in result.rules if not rule.passed}
@@ -110,14 +112,15 @@ def plain_summary(result: resume_pb2.RankResult, years: float, min_years: float)
     preferred = [m for m in result.skill_matches if not m.required]
     if preferred:
         facts.append(f"{sum(m.matched for m in preferred)} of {len(preferred)} preferred skills")
+    as_stated = " (as stated)" if stated_years else ""
     if min_years > 0:
-        facts.append(stated("min_years", f"{years:g} years where {min_years:g} are required"))
+        facts.append(stated("min_years", f"{years:g} years{as_stated} where {min_years:g} are required"))
     else:
-        facts.append(f"{years:g} years of experience")
+        facts.append(f"{years:g} years of experience{as_stated}")
     if "education" in failed:
         facts.append(stated("education", ""))
     title = result.components.title
     facts.append(
-        "current title matches" if title >= 0.6 else "related title" if title >= 0.35 else "title differs"
+        "role matches the job" if title >= 0.6 else "related role" if title >= 0.35 else "different role"
     )
     return f"{_band(result.final_score, result.passed)}: " + ", ".join(facts) + "."

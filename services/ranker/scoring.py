@@ -8,7 +8,10 @@ final_score (0..100) is the weighted mean of five components, each 0..1:
   skills     - coverage of the required skills (3/4) and preferred skills (1/4), each matched exactly
                after taxonomy normalization, or semantically when a resume phrase is close enough;
   experience - total years (merged date ranges) against the job's minimum, and seniority;
-  title      - the job title against the candidate's stated headline and most recent job titles.
+  title      - role fit: how much closer the candidate's stated title (the headline, or the latest job
+               title) and the whole resume are to the job's title than to occupations in general
+               (services/common/data/occupations.yaml), so a headline such as "Manager", close to
+               every job, earns little, and one that names the job's own occupation earns most.
 Failed soft rules multiply the score by 0.9 each; failed hard rules fail the screen with their reason.
 The same input always gives the same output.
 
@@ -22,8 +25,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
+import yaml
 
 from screener.v1 import resume_pb2
 from services.common.job_understanding import (
@@ -42,9 +47,20 @@ from services.ranker.embedding import Embedder, text_hash
 from services.ranker.explain import arithmetic, plain_summary, score_terms
 from services.ranker.lexical import LexicalScorer, terms
 
-SCORER_VERSION = "hybrid-3"  # scoring view, titles without the name line, terms that add up
+SCORER_VERSION = "hybrid-4"  # role fit measured against occupations in general
 SEMANTIC_SKILL_THRESHOLD = 0.6  # MiniLM: unrelated short phrases sit below 0.35, close ones above 0.6
 SOFT_PENALTY = 0.9
+# Role fit is a difference of cosines: the stated title's similarity to the job title minus its mean
+# similarity to occupations in general, and the resume's similarity to the job title minus its
+# similarity to the few occupations it resembles most. Their mean, scaled from this range to 0..1.
+ROLE_FIT_RANGE = (-0.20, 0.40)
+CLOSEST_OCCUPATIONS = 5
+
+
+def load_occupations() -> list[str]:
+    """The occupations shipped with the package (services/common/data/occupations.yaml)."""
+    text = resources.files("services.common").joinpath("data/occupations.yaml").read_text(encoding="utf-8")
+    return list(yaml.safe_load(text)["occupations"])
 
 
 def _scale(cosine: float, low: float, high: float) -> float:
@@ -179,6 +195,14 @@ class Scorer:
     def __init__(self, embedder: Embedder, taxonomy: SkillTaxonomy) -> None:
         self.embedder = embedder
         self.taxonomy = taxonomy
+        self.occupations = load_occupations()
+        self._occupation_vectors: np.ndarray | None = None
+
+    @property
+    def occupation_vectors(self) -> np.ndarray:
+        if self._occupation_vectors is None:
+            self._occupation_vectors = self.embedder.embed(self.occupations)
+        return self._occupation_vectors
 
     def rank(
         self,
@@ -303,12 +327,13 @@ class Scorer:
         lexical_scorer = LexicalScorer(job_text(job, understanding), job.title)
         lexical = lexical_scorer.score(resume.full_text)
 
-        # Title: the job title against the candidate's first stated title (the headline, or the latest job
-        # title), weighted 2:1 over the best of the headline and the latest three job titles; then seniority.
+        # Title: role fit against the background of occupations in general (see ROLE_FIT_RANGE); then
+        # seniority, from the stated title or the years.
         title_fit = 0.0
-        if titles and (job.title or "").strip():
-            title_sims = title_vectors @ title_vector
-            title_fit = _scale((0.5 * float(title_sims.max()) + float(title_sims[0])) / 1.5, 0.10, 0.90)
+        if (job.title or "").strip():
+            title_fit = _scale(
+                self._role_fit(title_vector, passage_vectors[0], title_vectors[:1]), *ROLE_FIT_RANGE
+            )
         resume_level = seniority_of(titles[0]) if titles else ""
         if not resume_level:
             years_now = resume.total_years_experience
@@ -385,14 +410,16 @@ class Scorer:
                 else "missing required skill: " + ", ".join(missing)
             )
             checks.append(("required_skills", not missing, detail))
+        stated = resume.years_source == "stated"
         if min_years > 0:
+            have = f"{years:g} years of experience" + (" (as stated)" if stated else "")
             checks.append(
                 (
                     "min_years",
                     years >= min_years,
-                    f"{years:g} years of experience where {min_years:g} are required"
+                    f"{have} where {min_years:g} are required"
                     if years < min_years
-                    else f"{years:g} years of experience (minimum {min_years:g})",
+                    else f"{have} (minimum {min_years:g})",
                 )
             )
         if understanding.education:
@@ -463,9 +490,20 @@ class Scorer:
                 )
 
         result.evidence.extend(self._evidence(resume, lexical_scorer))
-        result.explanation = self._explain(result, years, min_years)
-        result.summary = plain_summary(result, years, min_years)
+        result.explanation = self._explain(result, years, min_years, stated)
+        result.summary = plain_summary(result, years, min_years, stated_years=stated)
         return result
+
+    def _role_fit(self, job_title: np.ndarray, document: np.ndarray, stated: np.ndarray) -> float:
+        """How much closer the resume is to the job's title than to occupations in general: the stated
+        title against the mean occupation, the whole resume against its closest occupations; the mean
+        of the two (the resume alone when no title is stated)."""
+        background = self.occupation_vectors
+        closest = np.sort(background @ document)[-CLOSEST_OCCUPATIONS:]
+        fits = [float(document @ job_title) - float(closest.mean())]
+        if len(stated):
+            fits.append(float(stated[0] @ job_title) - float((background @ stated[0]).mean()))
+        return float(np.mean(fits))
 
     @staticmethod
     def _evidence(resume: resume_pb2.ParsedResume, lexical_scorer: LexicalScorer) -> list[str]:
@@ -481,7 +519,7 @@ class Scorer:
         return [line[:300] for _, line in sorted(scored)[:3]]
 
     @staticmethod
-    def _explain(result: resume_pb2.RankResult, years: float, min_years: float) -> str:
+    def _explain(result: resume_pb2.RankResult, years: float, min_years: float, stated: bool) -> str:
         """The score's arithmetic, then the facts behind it."""
         parts = [f"Score {arithmetic(result)}"]
         required = [m for m in result.skill_matches if m.required]
@@ -491,7 +529,9 @@ class Scorer:
         if preferred:
             parts.append(f"{sum(m.matched for m in preferred)}/{len(preferred)} preferred skills")
         parts.append(
-            f"{years:g} years of experience" + (f" against {min_years:g} required" if min_years else "")
+            f"{years:g} years of experience"
+            + (" (as stated)" if stated else "")
+            + (f" against {min_years:g} required" if min_years else "")
         )
         best = max(result.items, key=lambda item: item.score, default=None)
         if best is not None and best.score > 0:

@@ -66,3 +66,46 @@ def test_present_is_the_reference_month_and_generated_truth_follows_it() -> None
                 "\n".join(line for _, line in resume_lines(person, rng)), load_taxonomy(), as_of
             )
             assert parsed.total_years_experience == person.total_years, person
+
+
+def test_anonymised_entries_printed_one_part_per_line() -> None:
+    """The shapes of anonymised resumes exported from a resume builder: a range over three lines, the
+    employer and place as placeholders, a separator whose bytes were mangled, a heading naming a kind of
+    experience, and a title on the line above the date."""
+    text = clean_text(
+        "CUSTOMER SERVICE LEAD\n"
+        "Visual Merchandise Experience\n"
+        "January 2011\nto\nCurrent\n"
+        "Company Name City , State Customer Service Lead\n"
+        "Trained new associates on the register.\n"
+        "Store Associate\n"
+        "March 2008 to December 2010 Company Name \u00ef\u00bc\u200b City , State\n"
+        "Stocked shelves and served customers.\n"
+    )
+    parsed = structure_resume(text, load_taxonomy(), date(2026, 11, 1))
+    assert [(e.title, e.company, e.location) for e in parsed.experience] == [
+        ("Customer Service Lead", "Company Name", "City, State"),
+        ("Store Associate", "Company Name", "City, State"),
+    ]
+    assert (parsed.experience[0].start.year, parsed.experience[0].end.year) == (2011, 2026)
+    assert parsed.years_source == "dates" and parsed.total_years_experience == 18.8
+
+
+def test_stated_years_only_when_no_entry_is_dated() -> None:
+    taxonomy = load_taxonomy()
+    undated = structure_resume(
+        "HR GENERALIST\nSummary\n13 years of Human Resources experience and 27 years of administrative "
+        "experience.\nExperience\nHR Generalist\nCompany Name - City , State\n",
+        taxonomy,
+        AS_OF,
+    )
+    assert (undated.total_years_experience, undated.years_source) == (27, "stated")
+    dated = structure_resume(
+        "HR GENERALIST\nSummary\n13 years of Human Resources experience.\nExperience\n"
+        "HR Generalist\n2020 - 2022 Acme - Austin, TX\n",
+        taxonomy,
+        AS_OF,
+    )
+    assert (dated.total_years_experience, dated.years_source) == (3.0, "dates")
+    silent = structure_resume("HR GENERALIST\nSummary\nIn 2015 I led 3 teams.\n", taxonomy, AS_OF)
+    assert (silent.total_years_experience, silent.years_source) == (0, "")
