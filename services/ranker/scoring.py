@@ -196,13 +196,8 @@ class Scorer:
         self.embedder = embedder
         self.taxonomy = taxonomy
         self.occupations = load_occupations()
-        self._occupation_vectors: np.ndarray | None = None
-
-    @property
-    def occupation_vectors(self) -> np.ndarray:
-        if self._occupation_vectors is None:
-            self._occupation_vectors = self.embedder.embed(self.occupations)
-        return self._occupation_vectors
+        # Embedded once, when the scorer is made: concurrent first requests must not each embed them.
+        self.occupation_vectors = embedder.embed(self.occupations)
 
     def rank(
         self,
