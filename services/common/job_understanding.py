@@ -7,13 +7,9 @@ import re
 from screener.v1 import resume_pb2
 from services.common.skills import SkillTaxonomy, normalize_text
 
-# How a job scores when it says nothing else: the components' weights and the knock-out rules' severity.
-# A missing required skill is a soft rule unless the job makes it hard: skills are found in free text, in
-# other words than the job's (on the real resumes of the ranking evaluation, 151 of 192 relevant ones
-# miss at least one of their job's four or five listed skills), so a knock-out on them would put most
-# qualified candidates below the rest. The skills component scores coverage either way.
+# How a job scores when it says nothing else: the components' weights (chosen with the cross-validated
+# ranking evaluation, docs/performance.md). The knock-out rules' defaults are in services.common.knockout.
 DEFAULT_WEIGHTS = {"semantic": 0.15, "lexical": 0.10, "skills": 0.05, "experience": 0.20, "title": 0.50}
-DEFAULT_RULES = {"required_skills": "soft", "min_years": "hard", "education": "hard"}
 
 EDUCATION_LEVELS = ["high_school", "associate", "bachelor", "master", "doctorate"]
 _EDUCATION_PATTERNS = [

@@ -12,7 +12,8 @@ from google.protobuf.json_format import ParseDict
 from screener.v1 import resume_pb2
 from services.common import protected
 from services.common.errors import Conflict, NotFound
-from services.common.job_understanding import DEFAULT_RULES, DEFAULT_WEIGHTS, understand
+from services.common.job_understanding import DEFAULT_WEIGHTS, understand
+from services.common.knockout import DEFAULT_RULES, RULES
 from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
 from services.gateway import schemas
@@ -133,11 +134,6 @@ async def owned_job(r: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, *, lo
     return job
 
 
-RULE_TEXT = {
-    "required_skills": "every required skill must be found in the resume",
-    "min_years": "at least {years:g} years of experience",
-    "education": "a {education} degree or higher",
-}
 SEVERITY_TEXT = {
     "hard": "a candidate who fails it ranks below every candidate who passes",
     "soft": "failing it takes 10% off the score",
@@ -161,22 +157,14 @@ def preview_job(body: schemas.JobCreate, taxonomy: SkillTaxonomy) -> schemas.Job
         weights["skills"] = 0.0
     total = sum(weights.values()) or 1.0
     rules = {**DEFAULT_RULES, **body.rules.model_dump(exclude_none=True)}
-    applies = {
-        "required_skills": bool(seen.required_skills),
-        "min_years": seen.min_years > 0,
-        "education": bool(seen.education),
-    }
     in_force = [
         schemas.RuleInForce(
-            rule=rule,
-            severity=severity,
-            explanation=RULE_TEXT[rule].format(
-                years=seen.min_years, education=seen.education.replace("_", " ")
-            )
-            + f": {SEVERITY_TEXT[severity]}",
+            rule=rule.name,
+            severity=rules[rule.name],
+            explanation=f"{rule.describe(seen)}: {SEVERITY_TEXT[rules[rule.name]]}",
         )
-        for rule, severity in rules.items()
-        if applies[rule]
+        for rule in RULES.values()
+        if rule.applies(seen)
     ]
     return schemas.JobPreview(
         required_skills=list(seen.required_skills),

@@ -31,15 +31,8 @@ import numpy as np
 import yaml
 
 from screener.v1 import resume_pb2
-from services.common.job_understanding import (
-    DEFAULT_RULES,
-    DEFAULT_WEIGHTS,
-    EDUCATION_LEVELS,
-    SENIORITY_RANK,
-    education_level,
-    seniority_of,
-    understand,
-)
+from services.common.job_understanding import DEFAULT_WEIGHTS, SENIORITY_RANK, seniority_of, understand
+from services.common.knockout import DEFAULT_RULES, SEVERITIES, Facts, screen
 from services.common.metrics import PHASE_SECONDS
 from services.common.redaction import scoring_view
 from services.common.skills import SkillTaxonomy, normalize_text
@@ -49,7 +42,6 @@ from services.ranker.lexical import LexicalScorer, terms
 
 SCORER_VERSION = "hybrid-4"  # role fit measured against occupations in general
 SEMANTIC_SKILL_THRESHOLD = 0.6  # MiniLM: unrelated short phrases sit below 0.35, close ones above 0.6
-SOFT_PENALTY = 0.9
 # Role fit is a difference of cosines: the stated title's similarity to the job title minus its mean
 # similarity to occupations in general, and the resume's similarity to the job title minus its
 # similarity to the few occupations it resembles most. Their mean, scaled from this range to 0..1.
@@ -152,7 +144,7 @@ def _rules(job: resume_pb2.JobSpec) -> dict[str, str]:
     rules = dict(DEFAULT_RULES)
     for name in rules:
         value = getattr(job.rules, name)
-        if value in ("hard", "soft", "off"):
+        if value in SEVERITIES:
             rules[name] = value
     return rules
 
@@ -168,6 +160,80 @@ def _where(resume: resume_pb2.ParsedResume, needle: str) -> tuple[str, str]:
         if pattern.search(normalize_text(line)):
             return "text", line.strip()[:200]
     return "", ""
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """One resume's and one job's embedded texts, by role."""
+
+    passages: np.ndarray  # the resume's passages, the whole document first
+    titles: np.ndarray  # the stated title first, then the latest job titles
+    phrases: np.ndarray  # the resume's short phrases a job skill is matched against
+    job: np.ndarray  # the job's whole text
+    title: np.ndarray  # the job's title
+    skills: np.ndarray  # each of the job's skills
+    requirements: np.ndarray  # each clause of the job's description, and each skill
+
+    @classmethod
+    def split(cls, plan: _Plan, resume_vectors: np.ndarray, job_vectors: np.ndarray) -> _Vectors:
+        passages, titles = len(plan.passages), len(plan.titles)
+        skills = len(plan.job_skills)
+        return cls(
+            passages=resume_vectors[:passages],
+            titles=resume_vectors[passages : passages + titles],
+            phrases=resume_vectors[passages + titles :],
+            job=job_vectors[0],
+            title=job_vectors[1],
+            skills=job_vectors[2 : 2 + skills],
+            requirements=job_vectors[2 + skills :],
+        )
+
+
+def semantic_fit(similarities: np.ndarray, vectors: _Vectors, has_document: bool) -> float:
+    """How the whole resume and its best part match the job, and how well each of the job's
+    requirements is met somewhere in the resume (weighted 2:3)."""
+    whole = float(similarities[0]) if has_document else float(similarities.max())
+    overall = (0.5 * whole + float(similarities.max())) / 1.5
+    if len(vectors.requirements):
+        evidence = np.vstack([vectors.passages, vectors.titles]) if len(vectors.titles) else vectors.passages
+        coverage = float((vectors.requirements @ evidence.T).max(axis=1).mean())
+    else:
+        coverage = overall
+    return _scale(0.4 * overall + 0.6 * coverage, 0.10, 0.70)
+
+
+def experience_fit(
+    resume: resume_pb2.ParsedResume, understanding: resume_pb2.JobUnderstanding, titles: list[str]
+) -> float:
+    """Total years against the job's minimum (7/10), and seniority (3/10): the stated title's level, or
+    one read from the years, against the job's."""
+    years, min_years = resume.total_years_experience, understanding.min_years
+    years_fit = min(1.0, years / min_years) if min_years > 0 else min(1.0, years / 8.0)
+    level = seniority_of(titles[0]) if titles else ""
+    if not level:
+        level = "junior" if years < 2 else "mid" if years < 5 else "senior"
+    seniority = 1.0
+    if understanding.seniority:
+        gap = abs(SENIORITY_RANK.get(understanding.seniority, 2) - SENIORITY_RANK.get(level, 2))
+        seniority = max(0.0, 1.0 - 0.3 * gap)
+    return 0.7 * years_fit + 0.3 * seniority
+
+
+def item_relevance(
+    passages: list[Passage], similarities: np.ndarray, lexical_scorer: LexicalScorer
+) -> list[resume_pb2.ItemRelevance]:
+    """A relevance of its own for every experience entry and project."""
+    items = []
+    for passage, similarity in zip(passages, similarities, strict=True):
+        if passage.kind in ("experience", "project"):
+            item_lexical = lexical_scorer.score(passage.text) * 2.5
+            score = 100 * (0.75 * _scale(float(similarity), 0.10, 0.65) + 0.25 * min(1.0, item_lexical))
+            items.append(
+                resume_pb2.ItemRelevance(
+                    kind=passage.kind, index=passage.index, label=passage.label, score=round(score, 1)
+                )
+            )
+    return items
 
 
 RankInput = tuple[resume_pb2.JobSpec, resume_pb2.ParsedResume, "resume_pb2.ResumeEmbeddings | None"]
@@ -281,98 +347,78 @@ class Scorer:
         resume_vectors: np.ndarray,
         job_vectors: np.ndarray,
     ) -> resume_pb2.RankResult:
-        understanding, passages, phrases, titles = (
-            plan.understanding,
-            plan.passages,
-            plan.phrases,
-            plan.titles,
-        )
-        resume_items, job_skills = plan.resume_items, plan.job_skills
+        """The components, the knock-out screen and their combination, then what explains them."""
+        understanding = plan.understanding
+        vectors = _Vectors.split(plan, resume_vectors, job_vectors)
         weights = _weights(job)
-        rules = _rules(job)
         result = resume_pb2.RankResult(
             model=self.embedder.model_name, scorer_version=SCORER_VERSION, job=understanding
         )
         result.weights.CopyFrom(resume_pb2.ScoringWeights(**weights))
-        passage_vectors = resume_vectors[: len(passages)]
-        title_vectors = resume_vectors[len(passages) : len(passages) + len(titles)]
-        phrase_vectors = resume_vectors[len(passages) + len(titles) :]
-        job_vector, title_vector = job_vectors[0], job_vectors[1]
-        skill_vectors = job_vectors[2 : 2 + len(job_skills)]
-        requirement_vectors = job_vectors[2 + len(job_skills) :]
         result.embeddings.model = self.embedder.model_name
-        for (kind, index, text), vector in zip(resume_items, resume_vectors, strict=True):
+        for (kind, index, text), vector in zip(plan.resume_items, resume_vectors, strict=True):
             result.embeddings.passages.add(
                 kind=kind, index=index, text_hash=text_hash(text), vector=vector.tolist()
             )
-
-        # Semantic: how the whole resume and its best part match the job, and how well each of the
-        # job's requirements is met somewhere in the resume (weighted 1:3).
-        similarities = passage_vectors @ job_vector
-        whole = float(similarities[0]) if passages[0].kind == "document" else float(similarities.max())
-        overall = (0.5 * whole + float(similarities.max())) / 1.5
-        if len(requirement_vectors):
-            evidence_vectors = np.vstack([passage_vectors, title_vectors]) if len(titles) else passage_vectors
-            coverage = float((requirement_vectors @ evidence_vectors.T).max(axis=1).mean())
-        else:
-            coverage = overall
-        semantic = _scale(0.4 * overall + 0.6 * coverage, 0.10, 0.70)
-
-        # Lexical: the job's specific words in the resume.
         lexical_scorer = LexicalScorer(job_text(job, understanding), job.title)
-        lexical = lexical_scorer.score(resume.full_text)
-
-        # Title: role fit against the background of occupations in general (see ROLE_FIT_RANGE); then
-        # seniority, from the stated title or the years.
-        title_fit = 0.0
-        if (job.title or "").strip():
-            title_fit = _scale(
-                self._role_fit(title_vector, passage_vectors[0], title_vectors[:1]), *ROLE_FIT_RANGE
+        similarities = vectors.passages @ vectors.job
+        skills = self._skills(resume, plan, vectors, result)
+        if skills is None:
+            skills, weights = 0.0, {**weights, "skills": 0.0}  # a job with no skills does not score them
+        components = {
+            "semantic": semantic_fit(similarities, vectors, plan.passages[0].kind == "document"),
+            "lexical": lexical_scorer.score(resume.full_text),
+            "skills": skills,
+            "experience": experience_fit(resume, understanding, plan.titles),
+            "title": self._title_fit(job, vectors),
+        }
+        screened = screen(Facts(resume, understanding, tuple(result.missing_required)), _rules(job))
+        result.rules.extend(screened.results)
+        result.passed = screened.passed
+        result.reasons.extend(screened.reasons)
+        result.final_score, score_parts = score_terms(weights, components, screened.penalty)
+        result.terms.extend(score_parts)
+        result.components.CopyFrom(
+            resume_pb2.ScoreComponents(
+                **{name: round(value, 4) for name, value in components.items()},
+                soft_penalty=round(screened.penalty, 4),
             )
-        resume_level = seniority_of(titles[0]) if titles else ""
-        if not resume_level:
-            years_now = resume.total_years_experience
-            resume_level = "junior" if years_now < 2 else "mid" if years_now < 5 else "senior"
-        seniority_fit = 1.0
-        if understanding.seniority:
-            gap = abs(SENIORITY_RANK.get(understanding.seniority, 2) - SENIORITY_RANK.get(resume_level, 2))
-            seniority_fit = max(0.0, 1.0 - 0.3 * gap)
-        title = title_fit
+        )
+        result.items.extend(item_relevance(plan.passages, similarities, lexical_scorer))
+        result.evidence.extend(self._evidence(resume, lexical_scorer))
+        years, min_years = resume.total_years_experience, understanding.min_years
+        stated = resume.years_source == "stated"
+        result.explanation = self._explain(result, years, min_years, stated)
+        result.summary = plain_summary(result, years, min_years, stated_years=stated)
+        return result
 
-        # Skills: exact after normalization first, then by meaning.
+    def _title_fit(self, job: resume_pb2.JobSpec, vectors: _Vectors) -> float:
+        """Role fit against the background of occupations in general (see ROLE_FIT_RANGE)."""
+        if not (job.title or "").strip():
+            return 0.0
+        fit = self._role_fit(vectors.title, vectors.passages[0], vectors.titles[:1])
+        return _scale(fit, *ROLE_FIT_RANGE)
+
+    def _skills(
+        self,
+        resume: resume_pb2.ParsedResume,
+        plan: _Plan,
+        vectors: _Vectors,
+        result: resume_pb2.RankResult,
+    ) -> float | None:
+        """Coverage of the required (3/4) and preferred (1/4) skills, each matched exactly after
+        normalization or else by meaning; the matches go into the result. None when the job has none."""
+        understanding = plan.understanding
         resume_skills = {normalize_text(s.name) for s in resume.skills}
         resume_skills |= {normalize_text(h.name) for h in self.taxonomy.find(resume.full_text)}
         resume_stems = " " + " ".join(terms(resume.full_text)) + " "
-        credits = {"required": [], "preferred": []}  # type: dict[str, list[float]]
-        for i, skill in enumerate(job_skills):
+        credits: dict[bool, list[float]] = {True: [], False: []}
+        for i, skill in enumerate(plan.job_skills):
             required = i < len(understanding.required_skills)
-            match = resume_pb2.SkillMatch(skill=self.taxonomy.canonical_name(skill), required=required)
-            canonical = normalize_text(self.taxonomy.canonical_name(skill))
-            skill_terms = " ".join(terms(skill))
-            if canonical in resume_skills or (skill_terms and f" {skill_terms} " in resume_stems):
-                match.matched, match.how, match.similarity = True, "exact", 1.0
-                match.where, match.evidence = _where(resume, skill)
-                if not match.where:
-                    skill_obj = self.taxonomy.canonical(skill)
-                    for form in (skill_obj.name, *skill_obj.aliases) if skill_obj else ():
-                        match.where, match.evidence = _where(resume, form)
-                        if match.where:
-                            break
-                credit = 1.0
-            elif len(phrases):
-                sims = phrase_vectors @ skill_vectors[i]
-                best = int(np.argmax(sims))
-                match.similarity = round(float(sims[best]), 4)
-                if sims[best] >= SEMANTIC_SKILL_THRESHOLD:
-                    match.matched, match.how = True, "semantic"
-                    match.evidence = phrases[best]
-                    match.where = _where(resume, phrases[best])[0] or "skills"
-                    credit = 0.5 + 0.5 * _scale(float(sims[best]), SEMANTIC_SKILL_THRESHOLD, 0.95)
-                else:
-                    match.how, credit = "missing", 0.0
-            else:
-                match.how, credit = "missing", 0.0
-            credits["required" if required else "preferred"].append(credit)
+            match, credit = self._match_skill(
+                skill, required, resume, resume_skills, resume_stems, plan.phrases, vectors, i
+            )
+            credits[required].append(credit)
             result.skill_matches.append(match)
             names = (
                 (result.matched_required, result.missing_required)
@@ -380,114 +426,49 @@ class Scorer:
                 else (result.matched_preferred, result.missing_preferred)
             )
             (names[0] if match.matched else names[1]).append(match.skill)
-        if credits["required"] and credits["preferred"]:
-            skills = 0.75 * float(np.mean(credits["required"])) + 0.25 * float(np.mean(credits["preferred"]))
-        elif credits["required"] or credits["preferred"]:
-            skills = float(np.mean(credits["required"] or credits["preferred"]))
-        else:
-            skills = 0.0
-            weights = {**weights, "skills": 0.0}  # a job with no skills does not score them
+        if credits[True] and credits[False]:
+            return 0.75 * float(np.mean(credits[True])) + 0.25 * float(np.mean(credits[False]))
+        if credits[True] or credits[False]:
+            return float(np.mean(credits[True] or credits[False]))
+        return None
 
-        # Experience fit.
-        years = resume.total_years_experience
-        min_years = understanding.min_years
-        years_fit = min(1.0, years / min_years) if min_years > 0 else min(1.0, years / 8.0)
-        experience = 0.7 * years_fit + 0.3 * seniority_fit
-
-        # Knock-out rules, evaluated before the score is combined.
-        penalty = 1.0
-        checks: list[tuple[str, bool, str]] = []
-        if understanding.required_skills:
-            missing = list(result.missing_required)
-            detail = (
-                "all required skills found"
-                if not missing
-                else "missing required skill: " + ", ".join(missing)
-            )
-            checks.append(("required_skills", not missing, detail))
-        stated = resume.years_source == "stated"
-        if min_years > 0:
-            have = f"{years:g} years of experience" + (" (as stated)" if stated else "")
-            checks.append(
-                (
-                    "min_years",
-                    years >= min_years,
-                    f"{have} where {min_years:g} are required"
-                    if years < min_years
-                    else f"{have} (minimum {min_years:g})",
-                )
-            )
-        if understanding.education:
-            have = max(
-                (education_level(e.degree or e.text) for e in resume.education),
-                default="",
-                key=lambda level: EDUCATION_LEVELS.index(level) if level else -1,
-            )
-            ok = bool(have) and EDUCATION_LEVELS.index(have) >= EDUCATION_LEVELS.index(
-                understanding.education
-            )
-            checks.append(
-                (
-                    "education",
-                    ok,
-                    f"{understanding.education.replace('_', ' ')} degree "
-                    + ("found" if ok else "required, not found")
-                    + (f" (highest found: {have.replace('_', ' ')})" if have and not ok else ""),
-                )
-            )
-        result.passed = True
-        for rule, passed, detail in checks:
-            severity = rules[rule]
-            if severity == "off":
-                continue
-            result.rules.add(rule=rule, passed=passed, severity=severity, detail=detail)
-            if passed:
-                continue
-            if severity == "hard":
-                result.passed = False
-                if rule == "required_skills":
-                    result.reasons.extend(f"missing required skill: {s}" for s in result.missing_required)
-                else:
-                    result.reasons.append(detail)
-            else:
-                penalty *= SOFT_PENALTY
-                result.reasons.append(f"(soft) {detail}")
-        if result.passed:
-            result.reasons.insert(0, "passes every hard rule")
-
-        components = {
-            "semantic": semantic,
-            "lexical": lexical,
-            "skills": skills,
-            "experience": experience,
-            "title": title,
-        }
-        result.final_score, score_parts = score_terms(weights, components, penalty)
-        result.terms.extend(score_parts)
-        result.components.CopyFrom(
-            resume_pb2.ScoreComponents(
-                semantic=round(semantic, 4),
-                lexical=round(lexical, 4),
-                skills=round(skills, 4),
-                experience=round(experience, 4),
-                title=round(title, 4),
-                soft_penalty=round(penalty, 4),
-            )
-        )
-
-        # Per-item relevance for every experience entry and project.
-        for passage, similarity in zip(passages, similarities, strict=True):
-            if passage.kind in ("experience", "project"):
-                item_lexical = lexical_scorer.score(passage.text) * 2.5
-                score = 100 * (0.75 * _scale(float(similarity), 0.10, 0.65) + 0.25 * min(1.0, item_lexical))
-                result.items.add(
-                    kind=passage.kind, index=passage.index, label=passage.label, score=round(score, 1)
-                )
-
-        result.evidence.extend(self._evidence(resume, lexical_scorer))
-        result.explanation = self._explain(result, years, min_years, stated)
-        result.summary = plain_summary(result, years, min_years, stated_years=stated)
-        return result
+    def _match_skill(
+        self,
+        skill: str,
+        required: bool,
+        resume: resume_pb2.ParsedResume,
+        resume_skills: set[str],
+        resume_stems: str,
+        phrases: list[str],
+        vectors: _Vectors,
+        index: int,
+    ) -> tuple[resume_pb2.SkillMatch, float]:
+        """One job skill against the resume: exact (with where it was found), by meaning, or missing."""
+        match = resume_pb2.SkillMatch(skill=self.taxonomy.canonical_name(skill), required=required)
+        canonical = normalize_text(self.taxonomy.canonical_name(skill))
+        skill_terms = " ".join(terms(skill))
+        if canonical in resume_skills or (skill_terms and f" {skill_terms} " in resume_stems):
+            match.matched, match.how, match.similarity = True, "exact", 1.0
+            match.where, match.evidence = _where(resume, skill)
+            if not match.where:
+                skill_obj = self.taxonomy.canonical(skill)
+                for form in (skill_obj.name, *skill_obj.aliases) if skill_obj else ():
+                    match.where, match.evidence = _where(resume, form)
+                    if match.where:
+                        break
+            return match, 1.0
+        match.how = "missing"
+        if not phrases:
+            return match, 0.0
+        sims = vectors.phrases @ vectors.skills[index]
+        best = int(np.argmax(sims))
+        match.similarity = round(float(sims[best]), 4)
+        if sims[best] < SEMANTIC_SKILL_THRESHOLD:
+            return match, 0.0
+        match.matched, match.how = True, "semantic"
+        match.evidence = phrases[best]
+        match.where = _where(resume, phrases[best])[0] or "skills"
+        return match, 0.5 + 0.5 * _scale(float(sims[best]), SEMANTIC_SKILL_THRESHOLD, 0.95)
 
     def _role_fit(self, job_title: np.ndarray, document: np.ndarray, stated: np.ndarray) -> float:
         """How much closer the resume is to the job's title than to occupations in general: the stated
