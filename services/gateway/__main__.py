@@ -30,8 +30,9 @@ from services.common.metrics import (
 )
 from services.common.skills import load_taxonomy
 from services.common.tracing import setup_tracing, shutdown_tracing
-from services.gateway.api import ApiContext, create_app
+from services.gateway.api import create_app
 from services.gateway.auth import AuthService
+from services.gateway.context import ApiContext
 from services.gateway.db import make_engine, make_sessionmaker, migrate
 from services.gateway.grpc_api import AnalysisCacheServicer, ScreeningServicer
 from services.gateway.limits import UploadSlots
@@ -39,7 +40,7 @@ from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
-from services.gateway.tasks_api import expire_tasks
+from services.gateway.token_tasks import expire_tasks
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,6 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from services.common.errors import NotFound, Unauthorized
 from services.gateway.models import ApiKey
 from services.gateway.repository import Repository
@@ -34,14 +32,11 @@ async def create_key(r: Repository, owner_id: uuid.UUID, name: str) -> tuple[Api
 
 
 async def list_keys(r: Repository, owner_id: uuid.UUID) -> list[ApiKey]:
-    result = await r.session.scalars(
-        select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.created_at.desc())
-    )
-    return list(result)
+    return await r.api_keys_of(owner_id)
 
 
 async def revoke_key(r: Repository, owner_id: uuid.UUID, key_id: uuid.UUID) -> None:
-    key = await r.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.owner_id == owner_id))
+    key = await r.api_key_of(owner_id, key_id)
     if key is None:
         raise NotFound("API key not found")
     if key.revoked_at is None:
@@ -52,9 +47,7 @@ async def authenticate_key(r: Repository, secret: str) -> uuid.UUID:
     """The owner a key acts for; Unauthorized for unknown and revoked keys alike."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         raise Unauthorized("invalid API key")
-    key = await r.session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == key_hash(secret), ApiKey.revoked_at.is_(None))
-    )
+    key = await r.active_api_key(key_hash(secret))
     if key is None:
         raise Unauthorized("invalid or revoked API key")
     now = datetime.now(UTC)

@@ -15,17 +15,14 @@ import grpc
 from google.protobuf.json_format import ParseDict
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc, resume_pb2
 from services.common.errors import InvalidInput, Unauthorized
 from services.gateway import api_keys, operations, schemas
-from services.gateway.api import ApiContext
+from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
-from services.gateway.models import AnalysisCacheRow
 from services.gateway.pipeline import UploadItem
 from services.gateway.repository import Repository
 
@@ -46,14 +43,9 @@ class AnalysisCacheServicer(gateway_pb2_grpc.AnalysisCacheServiceServicer):
         self, request: gateway_pb2.AnalysisCacheKey, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.AnalysisCacheEntry:
         async with self.sessions() as session, session.begin():
-            row = await session.get(AnalysisCacheRow, request.key)
+            row = await Repository(session).cached_analysis(request.key)
             if row is None:
                 return gateway_pb2.AnalysisCacheEntry(key=request.key, found=False)
-            await session.execute(
-                update(AnalysisCacheRow)
-                .where(AnalysisCacheRow.key == request.key)
-                .values(hits=AnalysisCacheRow.hits + 1)
-            )
             return gateway_pb2.AnalysisCacheEntry(
                 key=row.key,
                 found=True,
@@ -65,17 +57,12 @@ class AnalysisCacheServicer(gateway_pb2_grpc.AnalysisCacheServiceServicer):
         self, request: gateway_pb2.AnalysisCacheEntry, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.PutAnalysisResponse:
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                insert(AnalysisCacheRow)
-                .values(
-                    key=request.key,
-                    model=request.model,
-                    analysis=request.analysis.SerializeToString(),
-                    tokens_in=request.analysis.tokens_in,
-                    tokens_out=request.analysis.tokens_out,
-                    hits=0,
-                )
-                .on_conflict_do_nothing(index_elements=["key"])
+            await Repository(session).cache_analysis(
+                request.key,
+                request.model,
+                request.analysis.SerializeToString(),
+                request.analysis.tokens_in,
+                request.analysis.tokens_out,
             )
         return gateway_pb2.PutAnalysisResponse()
 

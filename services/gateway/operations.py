@@ -249,6 +249,35 @@ async def delete_job(
             await pipeline.delete_file(sha256)
 
 
+async def delete_resume(
+    r: Repository, pipeline: PipelineService, owner_id: uuid.UUID, resume_id: uuid.UUID
+) -> None:
+    """Delete a resume that is not being processed, and its file when no other resume holds it."""
+    resume = await r.resume_for_owner(resume_id, owner_id, lock=True)
+    if resume is None:
+        raise NotFound("resume not found")
+    if resume.status in ("queued", "extracting", "ranking"):
+        raise Conflict("the resume is being processed; delete it when it is done")
+    await r.delete_resume(resume)
+    await r.session.flush()
+    if not await r.file_in_use(resume.sha256):
+        await pipeline.delete_file(resume.sha256)
+
+
+async def ranked_rows(r: Repository, job: Job) -> list[schemas.ResumeRow]:
+    """The job's whole ranked table, read a page at a time."""
+    rows: list[schemas.ResumeRow] = []
+    page = 1
+    while True:
+        chunk, total = await r.ranked_page(
+            job.id, page=page, page_size=200, status=None, passed=None, sort="rank"
+        )
+        rows += [resume_row(resume, rank, job) for resume, rank in chunk]
+        if len(rows) >= total or not chunk:
+            return rows
+        page += 1
+
+
 @dataclass(frozen=True)
 class ResumeQuery:
     page: int = 1

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.common.errors import TooManyRequests
-
-_HIT = text(
-    """
-    INSERT INTO rate_limits (key, window_start, count) VALUES (:key, :window_start, 1)
-    ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
-    RETURNING count
-    """
-)
-
-
-_COUNT = text("SELECT count FROM rate_limits WHERE key = :key AND window_start = :window_start")
+from services.gateway.repository import Repository
 
 
 class RateLimiter:
@@ -39,15 +28,11 @@ class RateLimiter:
         start = datetime.fromtimestamp(int(epoch) - int(epoch) % window_seconds, UTC)
         previous_start = start - timedelta(seconds=window_seconds)
         async with self.sessions() as session, session.begin():
-            count = (await session.execute(_HIT, {"key": key, "window_start": start})).scalar_one()
-            previous = (
-                await session.execute(_COUNT, {"key": key, "window_start": previous_start})
-            ).scalar_one_or_none() or 0
+            r = Repository(session)
+            count = await r.count_hit(key, start)
+            previous = await r.window_count(key, previous_start)
             if count == 1 and int(epoch) % 50 == 0:
-                await session.execute(
-                    text("DELETE FROM rate_limits WHERE window_start < :old"),
-                    {"old": now - timedelta(days=1)},
-                )
+                await r.prune_rate_limits(now - timedelta(days=1))
         elapsed = (now - start).total_seconds() / window_seconds
         estimate = count + previous * (1.0 - elapsed)
         if estimate > limit:

@@ -6,12 +6,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, delete, func, or_, select, update
+from sqlalchemy import Text, and_, case, cast, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from services.gateway.candidates import SAME_TEXT, similarity
-from services.gateway.models import Batch, EmailCode, Job, RefreshToken, Resume, User
+from services.gateway.models import (
+    AnalysisCacheRow,
+    ApiKey,
+    Batch,
+    EmailCode,
+    Job,
+    RefreshToken,
+    Resume,
+    Task,
+    User,
+)
 
 ACTIVE_STATUSES = ("queued", "extracting", "ranking")
 
@@ -32,6 +43,16 @@ _WAITING = (Resume.status == "queued", Resume.dispatched_at.is_(None))
 # A job's ranked order: every candidate who passes the hard knock-out rules above every one who fails
 # one, each group by score (sort=score lists by score alone).
 RANK_ORDER = (Resume.passed.desc().nulls_last(), Resume.final_score.desc().nulls_last())
+
+
+_HIT = text(
+    """
+    INSERT INTO rate_limits (key, window_start, count) VALUES (:key, :window_start, 1)
+    ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+    RETURNING count
+    """
+)
+_COUNT = text("SELECT count FROM rate_limits WHERE key = :key AND window_start = :window_start")
 
 
 class Repository:
@@ -465,3 +486,128 @@ class Repository:
                 finished_at=case((finished, func.now()), else_=None),
             )
         )
+
+    # the task-token API: a task is a hidden owner with one job
+
+    async def create_task(self, task_id: uuid.UUID, token_hash: str, expires_at: datetime) -> Task:
+        owner = User(
+            email=f"task-{task_id}@tasks.screener.invalid", name="task", password_hash="!", verified=False
+        )
+        self.session.add(owner)
+        await self.session.flush()
+        job = Job(
+            owner_id=owner.id,
+            title="Task",
+            description="",
+            required_skills=[],
+            preferred_skills=[],
+            min_years_experience=0,
+            content_hash="",
+            total_resumes=0,
+            completed_resumes=0,
+            failed_resumes=0,
+        )
+        self.session.add(job)
+        await self.session.flush()
+        task = Task(id=task_id, token_hash=token_hash, user_id=owner.id, job_id=job.id, expires_at=expires_at)
+        self.session.add(task)
+        return task
+
+    async def task_by_token_hash(self, token_hash: str) -> Task | None:
+        return await self.session.scalar(select(Task).where(Task.token_hash == token_hash))
+
+    async def task_for_update(self, task_id: uuid.UUID) -> Task | None:
+        return await self.session.get(Task, task_id, with_for_update=True)
+
+    async def job_holdings(self, job_id: uuid.UUID) -> tuple[int, int]:
+        """How many files a job holds, and their bytes."""
+        count, size = (
+            await self.session.execute(
+                select(func.count(Resume.id), func.coalesce(func.sum(Resume.size_bytes), 0)).where(
+                    Resume.job_id == job_id
+                )
+            )
+        ).one()
+        return int(count), int(size)
+
+    async def job_resumes(self, job_id: uuid.UUID) -> list[Resume]:
+        return list(await self.session.scalars(select(Resume).where(Resume.job_id == job_id)))
+
+    async def batch(self, batch_id: uuid.UUID) -> Batch | None:
+        return await self.session.get(Batch, batch_id)
+
+    async def delete_expired_tasks(self, now: datetime) -> tuple[int, list[str]]:
+        """Delete tasks past their time with their hidden owner, job and resumes; the count and the
+        files those resumes held."""
+        expired = list(
+            await self.session.scalars(select(Task).where(Task.expires_at < now).with_for_update())
+        )
+        shas: list[str] = []
+        for task in expired:
+            job = await self.session.get(Job, task.job_id)
+            if job is not None:
+                shas += await self.delete_job(job)
+            owner = await self.session.get(User, task.user_id)
+            await self.session.delete(task)
+            if owner is not None:
+                await self.session.delete(owner)
+        await self.session.flush()
+        return len(expired), shas
+
+    # API keys
+
+    async def api_keys_of(self, owner_id: uuid.UUID) -> list[ApiKey]:
+        result = await self.session.scalars(
+            select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.created_at.desc())
+        )
+        return list(result)
+
+    async def api_key_of(self, owner_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
+        return await self.session.scalar(
+            select(ApiKey).where(ApiKey.id == key_id, ApiKey.owner_id == owner_id)
+        )
+
+    async def active_api_key(self, key_hash: str) -> ApiKey | None:
+        return await self.session.scalar(
+            select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+        )
+
+    # the analysis cache, shared by every analyzer
+
+    async def cached_analysis(self, key: str) -> AnalysisCacheRow | None:
+        """The cached analysis for a key, counting the hit."""
+        row = await self.session.get(AnalysisCacheRow, key)
+        if row is not None:
+            await self.session.execute(
+                update(AnalysisCacheRow)
+                .where(AnalysisCacheRow.key == key)
+                .values(hits=AnalysisCacheRow.hits + 1)
+            )
+        return row
+
+    async def cache_analysis(
+        self, key: str, model: str, analysis: bytes, tokens_in: int, tokens_out: int
+    ) -> None:
+        """Store an analysis; the first one stored for a key stays."""
+        await self.session.execute(
+            insert(AnalysisCacheRow)
+            .values(
+                key=key, model=model, analysis=analysis, tokens_in=tokens_in, tokens_out=tokens_out, hits=0
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+
+    # rate limits: fixed windows counted in Postgres
+
+    async def count_hit(self, key: str, window_start: datetime) -> int:
+        """Count one attempt in a window; the window's count after it."""
+        return int(
+            (await self.session.execute(_HIT, {"key": key, "window_start": window_start})).scalar_one()
+        )
+
+    async def window_count(self, key: str, window_start: datetime) -> int:
+        found = await self.session.execute(_COUNT, {"key": key, "window_start": window_start})
+        return int(found.scalar_one_or_none() or 0)
+
+    async def prune_rate_limits(self, before: datetime) -> None:
+        await self.session.execute(text("DELETE FROM rate_limits WHERE window_start < :old"), {"old": before})

@@ -1,0 +1,101 @@
+"""Jobs: create (or preview), edit, list, read, export the ranked table, delete."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from services.gateway import operations, schemas
+from services.gateway.deps import Ctx, Repo, UserId
+from services.gateway.operations import job_out
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.post(
+    "/api/jobs",
+    status_code=201,
+    response_model=schemas.JobOut,
+    responses=schemas.error_responses(400, 401, 422),
+)
+async def create_job(body: schemas.JobCreate, user_id: UserId, r: Repo) -> schemas.JobOut:
+    return job_out(await operations.create_job(r, user_id, body))
+
+
+@router.post(
+    "/api/jobs/preview",
+    response_model=schemas.JobPreview,
+    responses=schemas.error_responses(401, 422),
+)
+async def preview_job(ctx: Ctx, body: schemas.JobCreate, user_id: UserId) -> schemas.JobPreview:
+    """What the ranker will read from this job (skills, years, seniority, education, the weights and
+    rules in force), derived without creating anything."""
+    return operations.preview_job(body, ctx.taxonomy)
+
+
+@router.patch(
+    "/api/jobs/{job_id}",
+    response_model=schemas.JobOut,
+    responses=schemas.error_responses(400, 401, 404, 422, 503),
+)
+async def update_job(
+    ctx: Ctx, job_id: uuid.UUID, body: schemas.JobUpdate, user_id: UserId, r: Repo
+) -> schemas.JobOut:
+    """Edit a job; when anything that scores changes, every processed resume is re-scored (202-style:
+    the returned rescore_batch_id reports progress) from stored data, without re-extraction."""
+    job, batch = await operations.update_job(r, ctx.pipeline, user_id, job_id, body)
+    out = job_out(job)
+    out.rescore_batch_id = batch.id if batch else None
+    return out
+
+
+@router.get("/api/jobs", response_model=schemas.JobList, responses=schemas.error_responses(401))
+async def list_jobs(user_id: UserId, r: Repo) -> schemas.JobList:
+    return schemas.JobList(items=[job_out(job) for job in await r.jobs_for_owner(user_id)])
+
+
+@router.get(
+    "/api/jobs/{job_id}",
+    response_model=schemas.JobOut,
+    responses=schemas.error_responses(401, 404, 422),
+)
+async def get_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.JobOut:
+    return job_out(await operations.owned_job(r, user_id, job_id))
+
+
+@router.get(
+    "/api/jobs/{job_id}/export",
+    response_class=Response,
+    responses={
+        **{200: {"content": {"text/csv": {}, "application/json": {}}}},
+        **schemas.error_responses(401, 404, 422),
+    },
+)
+async def export_job(
+    job_id: uuid.UUID, user_id: UserId, r: Repo, format: Literal["csv", "json"] = "csv"
+) -> Response:
+    """The job's whole ranked table, as CSV or JSON."""
+    job = await operations.owned_job(r, user_id, job_id)
+    rows = await operations.ranked_rows(r, job)
+    if format == "json":
+        body = json.dumps(schemas.ranked_document(job.id, job.title, rows))
+        return Response(body, media_type="application/json")
+    return Response(
+        schemas.ranked_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="job-{job.id}.csv"'},
+    )
+
+
+@router.delete(
+    "/api/jobs/{job_id}",
+    status_code=204,
+    responses=schemas.error_responses(401, 404, 409, 422),
+)
+async def delete_job(ctx: Ctx, job_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
+    """Delete a job, its resumes, batches and (unless another job holds them) its files."""
+    await operations.delete_job(r, ctx.pipeline, user_id, job_id)

@@ -1,0 +1,175 @@
+"""Resumes: upload to a job, list a job's ranked table, read one, its file and its analysis, delete."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from services.common.errors import BadFile, InvalidInput, NotFound
+from services.gateway import operations, schemas
+from services.gateway.deps import Ctx, Repo, UserId, client_host
+from services.gateway.pipeline import UploadItem, UploadOutcome
+
+router = APIRouter(tags=["resumes"])
+
+
+@router.post(
+    "/api/jobs/{job_id}/resumes",
+    status_code=201,
+    response_model=schemas.UploadResponse,
+    responses=schemas.error_responses(400, 401, 404, 413, 422, 429),
+)
+async def upload_resumes(
+    ctx: Ctx,
+    job_id: uuid.UUID,
+    user_id: UserId,
+    r: Repo,
+    request: Request,
+    files: Annotated[list[UploadFile], File()],
+) -> schemas.UploadResponse:
+    await ctx.limiter.hit(f"upload:account:{user_id}", ctx.limits.upload_per_account, 60, "uploads")
+    await ctx.limiter.hit(
+        f"upload:client:{client_host(request)}", ctx.limits.upload_per_client, 60, "uploads"
+    )
+    if len(files) > ctx.max_files_per_upload:
+        raise InvalidInput(f"at most {ctx.max_files_per_upload} files per request")
+    # The parts are spooled to disk past a megabyte; each is read when its turn comes.
+    items = [UploadItem(upload.filename or "resume", upload.file) for upload in files]
+    outcomes = await ctx.pipeline.register_files(r, user_id, job_id, items)
+    out = [_upload_item(outcome) for outcome in outcomes]
+    if all(item.error for item in out):
+        raise BadFile(
+            "none of the files can be screened",
+            details=[{"filename": i.filename, **(i.error or {})} for i in out],
+        )
+    return schemas.UploadResponse(items=out)
+
+
+@router.get(
+    "/api/jobs/{job_id}/resumes",
+    response_model=schemas.ResumePage,
+    responses=schemas.error_responses(401, 404, 422),
+)
+async def list_resumes(
+    ctx: Ctx,
+    job_id: uuid.UUID,
+    user_id: UserId,
+    r: Repo,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: Annotated[schemas.ResumeStatus | None, Query()] = None,
+    passed: bool | None = None,
+    sort: schemas.ResumeSort = "rank",
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    skill: Annotated[str | None, Query(max_length=100, description="a skill the resume lists")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="text in the name, file name or skills")
+    ] = None,
+) -> schemas.ResumePage:
+    query = operations.ResumeQuery(page, page_size, status, passed, sort, min_score, skill, q)
+    items, total = await operations.list_resumes(r, ctx.taxonomy, user_id, job_id, query)
+    return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
+
+
+@router.get(
+    "/api/resumes/lookup",
+    response_model=schemas.IdMatches,
+    responses=schemas.error_responses(401, 422),
+)
+async def lookup_resume(
+    user_id: UserId,
+    r: Repo,
+    prefix: Annotated[str, Query(min_length=4, max_length=36, pattern=r"^[0-9a-fA-F-]+$")],
+) -> schemas.IdMatches:
+    """Your resumes whose id starts with `prefix` (at most two), for tools that accept short ids."""
+    return schemas.IdMatches(ids=await r.resume_ids_starting(user_id, prefix.lower()))
+
+
+@router.delete(
+    "/api/resumes/{resume_id}",
+    status_code=204,
+    responses=schemas.error_responses(401, 404, 409, 422),
+)
+async def delete_resume(ctx: Ctx, resume_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
+    await operations.delete_resume(r, ctx.pipeline, user_id, resume_id)
+
+
+@router.get(
+    "/api/resumes/{resume_id}/file",
+    response_class=Response,
+    responses={**{200: {"content": {"application/pdf": {}}}}, **schemas.error_responses(401, 404, 422)},
+)
+async def resume_file(ctx: Ctx, resume_id: uuid.UUID, user_id: UserId, r: Repo) -> Response:
+    """The original file, for its owner only."""
+    resume = await r.resume_for_owner(resume_id, user_id)
+    if resume is None:
+        raise NotFound("resume not found")
+    content = await ctx.pipeline.read_file(resume.sha256)
+    safe_name = re.sub(r"[^\w.-]", "_", resume.filename) or "resume"
+    return Response(
+        content,
+        media_type=resume.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            # A file is someone's upload: should a browser render it anyway, it runs nothing and
+            # reaches nothing.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get(
+    "/api/resumes/{resume_id}",
+    response_model=schemas.ResumeDetail,
+    responses=schemas.error_responses(401, 404, 422),
+)
+async def get_resume(
+    resume_id: uuid.UUID,
+    user_id: UserId,
+    r: Repo,
+    reveal: Annotated[bool, Query(description="show personal details of a blind-screened resume")] = False,
+) -> schemas.ResumeDetail:
+    return await operations.get_resume(r, user_id, resume_id, reveal=reveal)
+
+
+@router.post(
+    "/api/resumes/{resume_id}/analysis",
+    status_code=202,
+    response_model=schemas.AnalysisAccepted,
+    responses=schemas.error_responses(401, 404, 409, 422, 429),
+)
+async def analyze_resume(
+    ctx: Ctx, resume_id: uuid.UUID, user_id: UserId, r: Repo
+) -> schemas.AnalysisAccepted:
+    resume = await ctx.pipeline.request_analysis(r, user_id, resume_id)
+    kind = await ctx.analysis_kind()
+    message = {
+        "rule_based": operations.RULE_BASED + "; the analysis is written by fixed rules",
+        "language_model": "a language model writes the analysis",
+    }.get(kind or "", "queued: the analyzer starts when work waits")
+    return schemas.AnalysisAccepted(
+        resume_id=resume.id,
+        analysis_status=resume.analysis_status or "pending",
+        analysis_kind=kind,  # type: ignore[arg-type]
+        message=message,
+    )
+
+
+def _upload_item(outcome: UploadOutcome) -> schemas.UploadItemOut:
+    if outcome.error is not None:
+        return schemas.UploadItemOut(
+            filename=outcome.filename, error={"code": outcome.error.code, "message": outcome.error.message}
+        )
+    assert outcome.resume is not None
+    return schemas.UploadItemOut(
+        id=outcome.resume.id,
+        filename=outcome.filename,
+        sha256=outcome.resume.sha256,
+        status=outcome.resume.status,
+        duplicate=outcome.duplicate,
+    )
