@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import signal
 import sys
@@ -13,11 +12,12 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from services.client_cli import add_client_commands
+from screener.client.cli import main as cli_main
 from services.launcher import Mesh, MeshConfig, free_port
 
 console = Console()
@@ -29,13 +29,6 @@ UP_EXAMPLE = """example:
 """
 
 
-MAIN_EXAMPLE = """examples:
-  screener up                                   # the whole mesh on this machine
-  screener login --email recruiter@example.com
-  screener screen --job job.yaml resumes/       # upload, screen, print the ranked table
-  screener resume show <id>
-Each command's --help shows its own examples.
-"""
 DLQ_EXAMPLE = """examples:
   screener dlq list                  # what was given up on, and why
   screener dlq list --json
@@ -162,14 +155,9 @@ async def _dead_letters(args: argparse.Namespace) -> int:
         await nc.close()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="screener",
-        description="Screener: resume screening mesh.",
-        epilog=MAIN_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_local_commands(commands: Any) -> None:
+    """`screener up` (the whole mesh on this machine) and `screener dlq`, added to the `screener` parser
+    when the server packages are installed."""
     up = commands.add_parser(
         "up",
         help="start the whole mesh locally",
@@ -223,16 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("seq", type=int, nargs="*", help="sequence numbers from `screener dlq list`")
     again.add_argument("--all", action="store_true", help="replay every dead letter")
     dlq.set_defaults(func=lambda args: asyncio.run(_dead_letters(args)))
-    add_client_commands(commands)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); it is harmless here.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

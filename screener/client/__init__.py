@@ -14,6 +14,6 @@ from screener.client._base import Credentials
 from screener.client.aio import AsyncClient
 from screener.client.errors import ScreenerError, WaitTimeout
 from screener.client.sync import Client
-from services.gateway import schemas
+from screener.contract import schemas
 
 __all__ = ["AsyncClient", "Client", "Credentials", "ScreenerError", "WaitTimeout", "errors", "schemas"]

@@ -17,8 +17,8 @@ import httpx
 from pydantic import BaseModel
 
 from screener.client.errors import BadFile, error_from
-from services.common.files import ACCEPTED_SUFFIXES
-from services.gateway import schemas
+from screener.contract import schemas
+from screener.contract.files import ACCEPTED_SUFFIXES
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8080"

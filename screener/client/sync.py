@@ -23,7 +23,7 @@ from screener.client.errors import (
     WaitTimeout,
     error_from,
 )
-from services.gateway import schemas
+from screener.contract import schemas
 
 T = TypeVar("T")
 Progress = Callable[[schemas.BatchOut], None]

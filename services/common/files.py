@@ -7,19 +7,10 @@ import re
 import unicodedata
 import zipfile
 
+from screener.contract.files import ACCEPTED_SUFFIXES, CONTENT_TYPES, SUFFIXES
 from services.common.errors import BadFile
 
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-# The one list of files a resume may come in, by the names people give them: the gateway accepts these
-# kinds (recognized from content, never from the name), the SDK and the CLI pick files by these suffixes.
-SUFFIXES = {"pdf": (".pdf",), "docx": (".docx",), "png": (".png",), "jpeg": (".jpg", ".jpeg")}
-ACCEPTED_SUFFIXES = tuple(suffix for kind in CONTENT_TYPES for suffix in SUFFIXES[kind])
-
+__all__ = ["ACCEPTED_SUFFIXES", "CONTENT_TYPES", "SUFFIXES", "sniff_kind"]
 
 # A resume's DOCX unzips to a few megabytes at most (its images included) and its main document has
 # some thousands of XML elements; far past these, a file is a decompression bomb.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
-from services.gateway.schemas import canonical_email
+from screener.contract.schemas import canonical_email
 
 PERMUTATIONS = 128
 BANDS = 16

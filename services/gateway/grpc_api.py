@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from screener.contract import schemas
 from screener.v1 import gateway_pb2, gateway_pb2_grpc, resume_pb2
 from services.common.errors import InvalidInput, Unauthorized
-from services.gateway import api_keys, operations, schemas
+from services.gateway import api_keys, operations
 from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
 from services.gateway.pipeline import UploadItem

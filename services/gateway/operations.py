@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.json_format import ParseDict
 
+from screener.contract import schemas
 from screener.v1 import resume_pb2
 from services.common import protected
 from services.common.errors import Conflict, NotFound
@@ -16,7 +17,6 @@ from services.common.job_understanding import DEFAULT_WEIGHTS, understand
 from services.common.knockout import DEFAULT_RULES, RULES
 from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
-from services.gateway import schemas
 from services.gateway.models import Batch, Job, Resume
 from services.gateway.pipeline import PipelineService, job_content_hash, job_spec, to_dict
 from services.gateway.repository import Repository

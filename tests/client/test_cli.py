@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.client_cli import AUTH, NOT_FOUND, REFUSED, TIMED_OUT, UNREACHABLE, USAGE
+from screener.client.cli import AUTH, NOT_FOUND, REFUSED, TIMED_OUT, UNREACHABLE, USAGE
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh

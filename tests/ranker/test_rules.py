@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from screener.contract import schemas
 from screener.v1 import resume_pb2
 from services.common.knockout import DEFAULT_RULES, RULES, Facts, screen
-from services.gateway import schemas
 
 
 def _resume(years: float, degree: str = "", stated: bool = False) -> resume_pb2.ParsedResume:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+from screener.contract.schemas import FORMULA_STARTS
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
-from services.gateway.schemas import FORMULA_STARTS
 from services.launcher import Mesh
 from tests.security.conftest import signed_up
 

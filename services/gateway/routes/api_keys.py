@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter
 
-from services.gateway import api_keys, schemas
+from screener.contract import schemas
+from services.gateway import api_keys
 from services.gateway.deps import Repo, SignedInUserId
 
 router = APIRouter(tags=["api keys"])

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Request
 
+from screener.contract import schemas
 from services.common.errors import TooManyRequests
-from services.gateway import schemas
 from services.gateway.deps import ApiContext, Ctx, Repo, client_host
 from services.gateway.repository import Repository
 

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from screener.contract import schemas
 from services.common.errors import NotFound
-from services.gateway import operations, schemas
+from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, UserId
 from services.gateway.operations import batch_out
 from services.gateway.repository import Repository

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from services.gateway import schemas
+from screener.contract import schemas
 from services.gateway.deps import Ctx
 
 # What the gateway cannot serve without; every other check of /readyz is informational.

@@ -9,7 +9,8 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.gateway import operations, schemas
+from screener.contract import schemas
+from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, UserId
 from services.gateway.operations import job_out
 

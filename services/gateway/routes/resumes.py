@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from screener.contract import schemas
 from services.common.errors import BadFile, InvalidInput, NotFound
-from services.gateway import operations, schemas
+from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, UserId, client_host
 from services.gateway.pipeline import UploadItem, UploadOutcome
 

@@ -14,13 +14,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from screener.contract.schemas import error_responses
 from services.common.errors import InvalidInput
 from services.gateway import token_tasks
 from services.gateway.deps import Ctx, client_host
 from services.gateway.models import Task
 from services.gateway.pipeline import UploadItem, UploadOutcome
 from services.gateway.repository import Repository
-from services.gateway.schemas import error_responses
 
 router = APIRouter(tags=["task token API"])
 _bearer = HTTPBearer(auto_error=False)

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import getpass
 import json
+import logging
 import os
 import sys
 import time
@@ -33,7 +34,8 @@ from rich.table import Table
 from rich.text import Text
 
 from screener.client import Client, Credentials, WaitTimeout, errors, schemas
-from screener.client._base import ACCEPTED_SUFFIXES, DEFAULT_URL, resume_files
+from screener.client._base import DEFAULT_URL, resume_files
+from screener.contract.files import ACCEPTED_SUFFIXES
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -898,3 +900,47 @@ def add_client_commands(commands: Any) -> None:
     analyze.add_argument("--wait", action="store_true", help="wait for the analysis and print it")
     analyze.add_argument("--wait-timeout", type=float, default=300, help="seconds to wait (default 300)")
     analyze.add_argument("--json", action="store_true", help="print the analysis as JSON")
+
+
+MAIN_EXAMPLE = """examples:
+  screener up                                   # the whole mesh on this machine
+  screener login --email recruiter@example.com
+  screener screen --job job.yaml resumes/       # upload, screen, print the ranked table
+  screener resume show <id>
+Each command's --help shows its own examples.
+"""
+
+
+def _local_commands() -> Callable[[Any], None] | None:
+    """`screener up` and `screener dlq`, present with the server install; the client alone has neither."""
+    try:
+        from services.cli import add_local_commands
+    except ImportError:
+        return None
+    return add_local_commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    local = _local_commands()
+    examples = MAIN_EXAMPLE if local else MAIN_EXAMPLE.replace(MAIN_EXAMPLE.splitlines()[1] + "\n", "")
+    parser = argparse.ArgumentParser(
+        prog="screener",
+        description="Screener: resume screening mesh.",
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    if local is not None:
+        local(commands)
+    add_client_commands(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
