@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -76,13 +77,22 @@ PUBLIC = {
 TASK_TOKEN = {("post", "/upload_files"), ("post", "/process_task"), ("get", "/task_status")}
 
 
+def _served(routes: list, prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:
+    """Every route with its full path, looking into included routers (FastAPI keeps them as routers)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _served(included.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
+        elif isinstance(route, BaseRoute) and hasattr(route, "methods"):
+            yield prefix + route.path, route  # type: ignore[attr-defined]
+
+
 def _routes() -> set[tuple[str, str]]:
     """Every route the gateway's application serves, read from its route table, not its documentation."""
     app = create_app(None)  # type: ignore[arg-type]  # routes only read the context when called
     return {
-        (method.lower(), route.path)
-        for route in app.routes
-        if isinstance(route, BaseRoute) and hasattr(route, "methods")
+        (method.lower(), path)
+        for path, route in _served(app.routes)
         for method in route.methods  # type: ignore[attr-defined]
         if method != "HEAD"
     }
