@@ -14,7 +14,7 @@ from services.analyzer.llm import CircuitBreaker, LlmClient
 from services.analyzer.service import AnalysisCache, AnalysisService
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.transport import AnalyzeBatchHandler, AnalyzerServicer
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.grpc_server import LANGUAGE_MODEL_CAPABILITY
 from services.common.logging import configure_logging
 from services.common.worker_service import WorkerParts, run_worker_service
@@ -44,7 +44,7 @@ async def main() -> None:
     settings = AnalyzerSettings()
     configure_logging("analyzer", settings.log_level, settings.log_json)
     service = build_service(settings)
-    worker_name = settings.worker_name or screener_nats.default_worker_name("analyzer")
+    worker_name = settings.worker_name or jetstream.default_worker_name("analyzer")
 
     def build(js: JetStreamContext, store: ObjectStore) -> WorkerParts:
         handler = AnalyzeBatchHandler(service, worker_name)

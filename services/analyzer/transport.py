@@ -11,7 +11,7 @@ from nats.js import JetStreamContext
 
 from screener.v1 import analyzer_pb2, analyzer_pb2_grpc, pipeline_pb2
 from services.analyzer.service import AnalysisItem, AnalysisService
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.errors import InvalidInput, ScreeningError
 from services.common.worker_service import failure_event
 
@@ -68,13 +68,13 @@ class AnalyzeBatchHandler:
                         ref=task.ref, stage=pipeline_pb2.STAGE_ANALYZE, worker=self.worker, analyzed=result
                     )
                 event.duration_seconds = elapsed
-                with screener_nats.each_message("analyzer", msgs, msgs[index]):
-                    await screener_nats.publish_event(js, event)
+                with jetstream.each_message("analyzer", msgs, msgs[index]):
+                    await jetstream.publish_event(js, event)
         return outcomes
 
     async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:
         task = pipeline_pb2.AnalyzeTask.FromString(msg.data)
         code = exc.code if isinstance(exc, ScreeningError) else "analysis_error"
-        await screener_nats.publish_event(
+        await jetstream.publish_event(
             js, failure_event(task.ref, pipeline_pb2.STAGE_ANALYZE, self.worker, code, str(exc))
         )

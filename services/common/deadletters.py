@@ -18,12 +18,12 @@ from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 
 from screener.v1 import pipeline_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 
 WORK_MESSAGES: dict[str, Any] = {
-    screener_nats.SUBJECT_EXTRACT: pipeline_pb2.ExtractTask,
-    screener_nats.SUBJECT_RANK: pipeline_pb2.RankTask,
-    screener_nats.SUBJECT_ANALYZE: pipeline_pb2.AnalyzeTask,
+    jetstream.SUBJECT_EXTRACT: pipeline_pb2.ExtractTask,
+    jetstream.SUBJECT_RANK: pipeline_pb2.RankTask,
+    jetstream.SUBJECT_ANALYZE: pipeline_pb2.AnalyzeTask,
 }
 
 
@@ -58,9 +58,7 @@ async def list_dead(js: JetStreamContext, limit: int = 1000) -> list[DeadLetter]
     while len(out) < limit:
         try:
             # The next message at or after seq, skipping the gaps replays leave.
-            raw = await js.get_msg(
-                screener_nats.DEAD_STREAM, seq, subject=screener_nats.DEAD_SUBJECTS, next=True
-            )
+            raw = await js.get_msg(jetstream.DEAD_STREAM, seq, subject=jetstream.DEAD_SUBJECTS, next=True)
         except NotFoundError:
             break
         out.append(_letter(raw))
@@ -70,7 +68,7 @@ async def list_dead(js: JetStreamContext, limit: int = 1000) -> list[DeadLetter]
 
 async def get_dead(js: JetStreamContext, seq: int) -> DeadLetter | None:
     try:
-        raw = await js.get_msg(screener_nats.DEAD_STREAM, seq)
+        raw = await js.get_msg(jetstream.DEAD_STREAM, seq)
     except NotFoundError:
         return None
     return _letter(raw)
@@ -78,14 +76,14 @@ async def get_dead(js: JetStreamContext, seq: int) -> DeadLetter | None:
 
 def _letter(raw: RawStreamMsg) -> DeadLetter:
     headers = dict(raw.headers or {})
-    subject = headers.get(screener_nats.H_SUBJECT, "")
+    subject = headers.get(jetstream.H_SUBJECT, "")
     payload = raw.data or b""
     return DeadLetter(
         seq=int(raw.seq or 0),
         subject=subject,
-        consumer=headers.get(screener_nats.H_CONSUMER, ""),
-        error=headers.get(screener_nats.H_ERROR, ""),
-        deliveries=int(headers.get(screener_nats.H_DELIVERIES, "0") or 0),
+        consumer=headers.get(jetstream.H_CONSUMER, ""),
+        error=headers.get(jetstream.H_ERROR, ""),
+        deliveries=int(headers.get(jetstream.H_DELIVERIES, "0") or 0),
         dead_at=raw.time,
         resume_id=_resume_id(subject, payload),
         payload=payload,
@@ -107,5 +105,5 @@ async def replay(js: JetStreamContext, seq: int) -> DeadLetter:
         task.ref.replay = True  # type: ignore[attr-defined]
         payload = task.SerializeToString()
     await js.publish(letter.subject, payload, headers={"Nats-Msg-Id": f"replay:{seq}:{time.time_ns()}"})
-    await js.delete_msg(screener_nats.DEAD_STREAM, seq)
+    await js.delete_msg(jetstream.DEAD_STREAM, seq)
     return letter

@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
 from screener.v1 import pipeline_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.grpc_server import GrpcServer, Registrar, install_stop_signals
 from services.common.metrics import serve_metrics
 from services.common.settings import ServiceSettings
@@ -72,11 +72,11 @@ async def run_worker_service(
     setup_tracing(service)
     stop = stop or asyncio.Event()
     install_stop_signals(stop)
-    nc = await screener_nats.connect(settings.nats_url, name=settings.worker_name or service)
+    nc = await jetstream.connect(settings.nats_url, name=settings.worker_name or service)
     js = nc.jetstream()
-    store = await screener_nats.ensure_topology(
+    store = await jetstream.ensure_topology(
         js,
-        screener_nats.Topology(
+        jetstream.Topology(
             ack_wait_seconds=settings.ack_wait_seconds,
             max_deliver=settings.max_deliver,
             replicas=settings.stream_replicas,
@@ -99,14 +99,14 @@ async def run_worker_service(
     async def on_give_up(msg: Msg, exc: BaseException) -> None:
         await give_up(msg, exc, js)
 
-    worker: screener_nats.PullWorker | screener_nats.BatchPullWorker
+    worker: jetstream.PullWorker
     if parts.batch_handler is not None:
         batch_handler = parts.batch_handler
 
         async def handle_batch(msgs: list[Msg]) -> list[BaseException | None]:
             return await batch_handler(msgs, js)
 
-        worker = screener_nats.BatchPullWorker(
+        worker = jetstream.PullWorker(
             js,
             service,
             handle_batch,
@@ -123,7 +123,7 @@ async def run_worker_service(
         async def handle(msg: Msg) -> None:
             await handler(msg, js)
 
-        worker = screener_nats.PullWorker(
+        worker = jetstream.PullWorker.each(
             js,
             service,
             handle,

@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
 from screener.v1 import extractor_pb2, extractor_pb2_grpc
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.logging import configure_logging
 from services.common.worker_service import WorkerParts, run_worker_service
 from services.extractor.isolated import ReaderOptions
@@ -39,7 +39,7 @@ async def main() -> None:
         timeout_seconds=settings.extract_timeout_seconds,
         max_file_bytes=settings.max_file_bytes,
     )
-    worker_name = settings.worker_name or screener_nats.default_worker_name("extractor")
+    worker_name = settings.worker_name or jetstream.default_worker_name("extractor")
 
     def build(js: JetStreamContext, store: ObjectStore) -> WorkerParts:
         handler = ExtractStageHandler(service, store, worker_name)

@@ -12,7 +12,7 @@ from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
 from screener.v1 import extractor_pb2, extractor_pb2_grpc, pipeline_pb2, resume_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.errors import InvalidInput, NotFound, ScreeningError
 from services.common.metrics import PAGES, PHASE_SECONDS, RESUMES_EXTRACTED
 from services.common.worker_service import failure_event
@@ -28,7 +28,7 @@ async def fetch_file(store: ObjectStore, sha256: str) -> bytes:
     try:
         result = await store.get(sha256)
     except Exception as exc:
-        raise screener_nats.RetryableError(
+        raise jetstream.RetryableError(
             f"file {sha256} could not be read from the resume store: {exc}"
         ) from exc
     return bytes(result.data or b"")
@@ -57,7 +57,7 @@ class ExtractorServicer(extractor_pb2_grpc.ExtractorServiceServicer):
         elif source == "file_sha256":
             try:
                 content = await fetch_file(self.store, request.file_sha256)
-            except screener_nats.RetryableError as exc:
+            except jetstream.RetryableError as exc:
                 raise NotFound(str(exc)) from exc
         else:
             raise InvalidInput("give the file as content or file_sha256")
@@ -76,7 +76,7 @@ class ExtractStageHandler:
     async def __call__(self, msg: Msg, js: JetStreamContext) -> None:
         task = pipeline_pb2.ExtractTask.FromString(msg.data)
         started = time.perf_counter()
-        await screener_nats.publish_event(
+        await jetstream.publish_event(
             js,
             pipeline_pb2.StageEvent(
                 ref=task.ref,
@@ -103,10 +103,10 @@ class ExtractStageHandler:
                 ref=task.ref, stage=pipeline_pb2.STAGE_EXTRACT, worker=self.worker, extracted=parsed
             )
         event.duration_seconds = time.perf_counter() - started
-        await screener_nats.publish_event(js, event)
+        await jetstream.publish_event(js, event)
 
     async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:
         task = pipeline_pb2.ExtractTask.FromString(msg.data)
-        await screener_nats.publish_event(
+        await jetstream.publish_event(
             js, failure_event(task.ref, pipeline_pb2.STAGE_EXTRACT, self.worker, "extraction_error", str(exc))
         )

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.grpc_server import (
     LANGUAGE_MODEL_CAPABILITY,
     GrpcServer,
@@ -79,11 +79,11 @@ async def main() -> None:
     engine = make_engine(settings.sqlalchemy_url)
     await migrate(engine)
     sessions = make_sessionmaker(engine)
-    nc = await screener_nats.connect(settings.nats_url, name="gateway")
+    nc = await jetstream.connect(settings.nats_url, name="gateway")
     js = nc.jetstream()
-    store = await screener_nats.ensure_topology(
+    store = await jetstream.ensure_topology(
         js,
-        screener_nats.Topology(
+        jetstream.Topology(
             ack_wait_seconds=settings.ack_wait_seconds,
             max_deliver=settings.max_deliver,
             replicas=settings.stream_replicas,
@@ -173,7 +173,7 @@ async def main() -> None:
     await grpc_server.start()
     await internal_server.start()
     serve_metrics(settings.metrics_port, settings.metrics_host)
-    worker = screener_nats.BatchPullWorker(
+    worker = jetstream.PullWorker(
         js,
         "gateway",
         applier,
@@ -203,12 +203,12 @@ async def main() -> None:
         # Queue depth per consumer and the dead-letter count, for dashboards and alerts.
         while not stop.is_set():
             with contextlib.suppress(Exception):
-                for durable, (stream, _) in screener_nats.CONSUMERS.items():
+                for durable, (stream, _) in jetstream.CONSUMERS.items():
                     info = await js.consumer_info(stream, durable)
                     QUEUE_PENDING.labels(durable).set(info.num_pending or 0)
                     QUEUE_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
                     QUEUE_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
-                DEAD_LETTERS.set((await js.stream_info(screener_nats.DEAD_STREAM)).state.messages)
+                DEAD_LETTERS.set((await js.stream_info(jetstream.DEAD_STREAM)).state.messages)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=settings.queue_watch_seconds)
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import pipeline_pb2, resume_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.errors import (
     BadFile,
     Conflict,
@@ -308,9 +308,9 @@ class PipelineService:
             now = datetime.now(UTC)
             for resume in resumes:
                 with resumed_trace(resume.trace_carrier or {}):
-                    await screener_nats.publish_work(
+                    await jetstream.publish_work(
                         self.js,
-                        screener_nats.SUBJECT_EXTRACT,
+                        jetstream.SUBJECT_EXTRACT,
                         self._extract_task(resume),
                         f"{resume.run_id}:extract",
                     )
@@ -336,7 +336,7 @@ class PipelineService:
         """Back-pressure: refuse new work while the queue (the work stream and the resumes waiting for
         their turn) holds more than it may (nothing is dropped; the client retries after Retry-After)."""
         try:
-            sent = (await self.js.stream_info(screener_nats.WORK_STREAM)).state.messages
+            sent = (await self.js.stream_info(jetstream.WORK_STREAM)).state.messages
         except Exception as exc:
             raise Unavailable("the work queue cannot be reached; retry shortly", retry_after=5) from exc
         waiting = sent + await repo.waiting()
@@ -396,10 +396,7 @@ class PipelineService:
             await repo.move_job_counters(job.id, completed=-completed_back)
         await repo.session.flush()
         published = await asyncio.gather(
-            *(
-                screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, t, msg_id)
-                for t, msg_id in tasks
-            ),
+            *(jetstream.publish_work(self.js, jetstream.SUBJECT_RANK, t, msg_id) for t, msg_id in tasks),
             return_exceptions=True,
         )
         now = datetime.now(UTC)
@@ -453,9 +450,9 @@ class PipelineService:
             resume=for_scoring(job, ParseDict(resume.parsed or {}, resume_pb2.ParsedResume())),
             rank=ParseDict(resume.ranking or {}, resume_pb2.RankResult()),
         )
-        await screener_nats.publish_work(
+        await jetstream.publish_work(
             self.js,
-            screener_nats.SUBJECT_ANALYZE,
+            jetstream.SUBJECT_ANALYZE,
             task,
             f"{resume.analysis_run_id}:analyze",
         )
@@ -494,7 +491,7 @@ class PipelineService:
             return "ignored: stale run"
         if resume.status == "failed" and event.ref.replay and outcome in ("started", "extracted", "ranked"):
             await self._reopen(repo, resume, event.stage)
-        stage_name = screener_nats.STAGE_NAMES.get(event.stage, "unknown")
+        stage_name = jetstream.STAGE_NAMES.get(event.stage, "unknown")
         if event.duration_seconds:
             resume.stage_seconds = {
                 **(resume.stage_seconds or {}),
@@ -526,7 +523,7 @@ class PipelineService:
             if stored:
                 task.embeddings.ParseFromString(stored)
             try:
-                await screener_nats.publish_work(self.js, screener_nats.SUBJECT_RANK, task, f"{run_id}:rank")
+                await jetstream.publish_work(self.js, jetstream.SUBJECT_RANK, task, f"{run_id}:rank")
             except TooLarge as exc:
                 return await self._fail(repo, resume, exc.code, exc.message, now)
             return "ranking"
@@ -578,9 +575,7 @@ class PipelineService:
             await repo.count_batch_outcome(resume.batch_id, failed=-1)
         resume.status = "queued" if stage == pipeline_pb2.STAGE_EXTRACT else "ranking"
         resume.failure_reason = resume.failure_message = None
-        log.info(
-            "resume %s reopened by a replayed %s message", resume.id, screener_nats.STAGE_NAMES.get(stage)
-        )
+        log.info("resume %s reopened by a replayed %s message", resume.id, jetstream.STAGE_NAMES.get(stage))
 
     @staticmethod
     async def _apply_analysis(
@@ -630,15 +625,15 @@ class EventApplier:
                 log.info("applying %d events together failed (%s); one at a time", len(events), exc)
             else:
                 for (index, event), result in zip(events, results, strict=True):
-                    with screener_nats.each_message("gateway", msgs, msgs[index]):
+                    with jetstream.each_message("gateway", msgs, msgs[index]):
                         self._applied(event, result)
                 return outcomes
         for index, event in events:
-            with screener_nats.each_message("gateway", msgs, msgs[index]):
+            with jetstream.each_message("gateway", msgs, msgs[index]):
                 try:
                     self._applied(event, (await self._apply([event]))[0])
                 except (OperationalError, DBAPIError, OSError) as exc:
-                    outcomes[index] = screener_nats.RetryableError(f"database unavailable: {exc}")
+                    outcomes[index] = jetstream.RetryableError(f"database unavailable: {exc}")
                 except Exception as exc:  # retried, then dead-lettered; the other events go on
                     log.exception("could not apply event %s", event.WhichOneof("outcome"))
                     outcomes[index] = exc
@@ -669,7 +664,7 @@ class EventApplier:
             event = pipeline_pb2.StageEvent.FromString(msg.data)
         except Exception:
             return
-        stage = screener_nats.STAGE_NAMES.get(event.stage, "stage")
+        stage = jetstream.STAGE_NAMES.get(event.stage, "stage")
         failure = pipeline_pb2.StageEvent(
             ref=event.ref,
             stage=event.stage,

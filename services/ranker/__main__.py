@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
 
 from screener.v1 import ranker_pb2, ranker_pb2_grpc
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.logging import configure_logging
 from services.common.skills import load_taxonomy
 from services.common.worker_service import WorkerParts, run_worker_service
@@ -29,7 +29,7 @@ async def main() -> None:
         onnx_dir=settings.embedding_onnx_dir or None,
     )
     scorer = Scorer(embedder, load_taxonomy())
-    worker_name = settings.worker_name or screener_nats.default_worker_name("ranker")
+    worker_name = settings.worker_name or jetstream.default_worker_name("ranker")
 
     def build(js: JetStreamContext, store: ObjectStore) -> WorkerParts:
         handler = RankStageHandler(scorer, worker_name)

@@ -10,7 +10,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from screener.v1 import pipeline_pb2, ranker_pb2, ranker_pb2_grpc, resume_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.errors import InvalidInput
 from services.common.worker_service import failure_event
 from services.ranker.scoring import Scorer
@@ -98,15 +98,15 @@ class RankStageHandler:
         per_resume = (time.perf_counter() - started) / len(msgs)
         for index, event in sorted(events.items()):
             event.duration_seconds = per_resume
-            with screener_nats.each_message("ranker", msgs, msgs[index]):
+            with jetstream.each_message("ranker", msgs, msgs[index]):
                 try:
-                    await screener_nats.publish_event(js, event)
+                    await jetstream.publish_event(js, event)
                 except Exception as exc:  # not published: the message is retried
                     outcomes[index] = exc
         return outcomes
 
     async def give_up(self, msg: Msg, exc: BaseException, js: JetStreamContext) -> None:
         task = pipeline_pb2.RankTask.FromString(msg.data)
-        await screener_nats.publish_event(
+        await jetstream.publish_event(
             js, failure_event(task.ref, pipeline_pb2.STAGE_RANK, self.worker, "ranking_error", str(exc))
         )

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from services.analyzer.settings import AnalyzerSettings
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.extractor.settings import ExtractorSettings
 from services.gateway.settings import GatewaySettings
 from services.ranker.settings import RankerSettings
@@ -94,8 +94,8 @@ def test_scaled_objects_use_only_documented_keda_fields_and_real_consumers(objec
             assert set(trigger) <= TRIGGER_FIELDS and trigger["type"] == "nats-jetstream"
             metadata = trigger["metadata"]
             assert set(metadata) <= JETSTREAM_METADATA, set(metadata) - JETSTREAM_METADATA
-            assert metadata["stream"] == screener_nats.WORK_STREAM
-            assert metadata["consumer"] == name and name in screener_nats.CONSUMERS
+            assert metadata["stream"] == jetstream.WORK_STREAM
+            assert metadata["consumer"] == name and name in jetstream.CONSUMERS
             assert int(metadata["lagThreshold"]) > 0
             assert all(isinstance(value, str) for value in metadata.values())
     assert scaled["analyzer"]["spec"]["minReplicaCount"] == 0
@@ -419,7 +419,7 @@ def test_startup_probes_outlast_the_wait_for_jetstream(objects: list[dict]) -> N
     its startup probe must not kill it first."""
     import inspect
 
-    patience = inspect.signature(screener_nats.ensure_topology).parameters["patience_seconds"].default
+    patience = inspect.signature(jetstream.ensure_topology).parameters["patience_seconds"].default
     for name, deployment in _of(objects, "Deployment").items():
         probe = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
         assert probe["periodSeconds"] * probe["failureThreshold"] >= patience + 20, name

@@ -13,7 +13,7 @@ import httpx
 import nats
 import pytest
 
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh, MeshConfig
@@ -147,7 +147,7 @@ def queues_drained(mesh: Mesh) -> dict[str, tuple[int, int]]:
         try:
             js = nc.jetstream()
             out = {}
-            for durable, (stream, _) in screener_nats.CONSUMERS.items():
+            for durable, (stream, _) in jetstream.CONSUMERS.items():
                 info = await js.consumer_info(stream, durable)
                 out[durable] = (info.num_pending or 0, info.num_ack_pending or 0)
             return out
@@ -177,7 +177,7 @@ def deliveries(mesh: Mesh, durable: str) -> int:
     async def query() -> int:
         nc = await nats.connect(mesh.nats_url)
         try:
-            stream, _ = screener_nats.CONSUMERS[durable]
+            stream, _ = jetstream.CONSUMERS[durable]
             info = await nc.jetstream().consumer_info(stream, durable)
             return int(info.delivered.consumer_seq or 0) if info.delivered else 0
         finally:

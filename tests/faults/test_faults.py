@@ -14,7 +14,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.demo.samples import SAMPLE_JOB
 from services.launcher import Mesh
 from tests.conftest import Account
@@ -101,7 +101,7 @@ def test_a_poison_message_is_dead_lettered_and_replayed_by_an_operator(
     listed = _screener(fault_mesh, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     letters = [d for d in json.loads(listed.stdout) if d["resume_id"] == lost_id]
-    assert len(letters) == 1 and letters[0]["subject"] == screener_nats.SUBJECT_EXTRACT
+    assert len(letters) == 1 and letters[0]["subject"] == jetstream.SUBJECT_EXTRACT
     assert letters[0]["deliveries"] == 3 and "resume store" in letters[0]["error"]
 
     # The operator puts the file back and replays the dead letter: the resume is reopened and ranked.
@@ -182,7 +182,7 @@ def test_a_burst_beyond_the_queue_bound_is_refused_with_retry_after_not_dropped(
 async def _store(mesh: Mesh, action: object) -> None:
     nc = await nats.connect(mesh.nats_url)
     try:
-        store = await nc.jetstream().object_store(screener_nats.RESUME_BUCKET)
+        store = await nc.jetstream().object_store(jetstream.RESUME_BUCKET)
         await action(store)  # type: ignore[operator]
     finally:
         await nc.close()

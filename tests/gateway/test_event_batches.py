@@ -11,7 +11,7 @@ import nats
 from nats.js.api import StreamConfig
 
 from screener.v1 import pipeline_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.gateway.db import make_engine, make_sessionmaker
 from services.gateway.pipeline import EventApplier, PipelineService
@@ -68,7 +68,7 @@ def test_one_bad_event_in_a_batch_fails_alone_and_its_resume_fails_when_given_up
         msgs = await sub.fetch(batch=3, timeout=5)
         engine = make_engine(mesh.database_url, pool_size=2)
         sessions = make_sessionmaker(engine)
-        store = await screener_nats.ensure_topology(js, screener_nats.Topology())
+        store = await jetstream.ensure_topology(js, jetstream.Topology())
         applier = EventApplier(sessions, PipelineService(sessions, js, store, max_file_bytes=1 << 20))
         try:
             outcomes = await applier(msgs)
@@ -85,7 +85,7 @@ def test_one_bad_event_in_a_batch_fails_alone_and_its_resume_fails_when_given_up
     assert before[ids[0]] == ("failed", "no_text", "nothing to read")
     assert before[ids[1]] == ("failed", "no_text", "a NUL  in the message")
     assert before[ids[2]] == ("extracting", None, None)  # untouched; its message would be retried
-    assert outcomes[:2] == [None, None] and isinstance(outcomes[2], screener_nats.RetryableError)
+    assert outcomes[:2] == [None, None] and isinstance(outcomes[2], jetstream.RetryableError)
     # Given up on: the resume fails with the reason instead of staying in progress for ever.
     status, reason, message = after[ids[2]]
     assert (status, reason) == ("failed", "result_not_stored") and "could not be stored" in (message or "")

@@ -12,7 +12,7 @@ import httpx
 import nats
 from nats.js.errors import ObjectNotFoundError
 
-from services.common.nats import RESUME_BUCKET
+from services.common.jetstream import RESUME_BUCKET
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 

@@ -8,7 +8,7 @@ import uuid
 import nats
 from nats.js.errors import NotFoundError
 
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
@@ -19,7 +19,7 @@ def _stored(mesh: Mesh, sha256: str) -> bool:
     async def look() -> bool:
         nc = await nats.connect(mesh.nats_url)
         try:
-            store = await nc.jetstream().object_store(screener_nats.RESUME_BUCKET)
+            store = await nc.jetstream().object_store(jetstream.RESUME_BUCKET)
             try:
                 await store.get_info(sha256)
             except NotFoundError:

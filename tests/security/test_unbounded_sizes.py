@@ -10,7 +10,7 @@ import nats
 import pytest
 
 from screener.v1 import pipeline_pb2, resume_pb2
-from services.common import nats as screener_nats
+from services.common import jetstream
 from services.common.errors import TooLarge
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_JOB
@@ -61,17 +61,17 @@ def test_a_work_message_past_the_bus_limit_is_never_sent(security_mesh: Mesh) ->
         nc = await nats.connect(security_mesh.nats_url)
         try:
             js = nc.jetstream()
-            before = (await js.stream_info(screener_nats.WORK_STREAM)).state.messages
+            before = (await js.stream_info(jetstream.WORK_STREAM)).state.messages
             task = pipeline_pb2.RankTask(
                 ref=pipeline_pb2.WorkRef(resume_id="r", job_id="j", batch_id="b", run_id="too-large"),
                 resume=resume_pb2.ParsedResume(full_text="w" * (nc.max_payload + 1)),
             )
             with pytest.raises(TooLarge) as refused:
-                await screener_nats.publish_work(js, screener_nats.SUBJECT_RANK, task, "too-large:rank")
+                await jetstream.publish_work(js, jetstream.SUBJECT_RANK, task, "too-large:rank")
             assert refused.value.code == "too_large" and "larger than the message bus accepts" in str(
                 refused.value
             )
-            assert (await js.stream_info(screener_nats.WORK_STREAM)).state.messages == before
+            assert (await js.stream_info(jetstream.WORK_STREAM)).state.messages == before
         finally:
             await nc.close()
 
