@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common import healthcheck
 
 log = logging.getLogger(__name__)
 
@@ -308,16 +308,8 @@ class Mesh:
         """Health of every service: gRPC health for workers, /readyz for the gateway."""
         states: dict[str, str] = {}
         for service in WORKER_SERVICES:
-            try:
-                with grpc.insecure_channel(self.grpc_address(service)) as channel:
-                    reply = health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=1
-                    )
-                states[service] = (
-                    "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "starting"
-                )
-            except grpc.RpcError:
-                states[service] = "starting"
+            found = healthcheck.status(self.grpc_address(service), timeout=1)
+            states[service] = "ok" if found == healthcheck.SERVING else "starting"
         try:
             response = httpx.get(f"{self.http_url}/readyz", timeout=3)
             states["gateway"] = "ok" if response.status_code == 200 else "starting"

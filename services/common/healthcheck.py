@@ -9,16 +9,44 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+SERVING = "serving"
 
-def check(address: str, service: str = "", timeout: float = 3.0) -> bool:
+
+def _status(reply: health_pb2.HealthCheckResponse) -> str:
+    return SERVING if reply.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
+
+
+def _refused(exc: grpc.RpcError) -> str:
+    code = exc.code()  # type: ignore[attr-defined]
+    return "unknown service" if code == grpc.StatusCode.NOT_FOUND else f"unreachable: {code.name}"
+
+
+def status(address: str, service: str = "", timeout: float = 3.0) -> str:
+    """The gRPC health of `service` at `address`: serving, not serving, unknown service (a name the
+    server does not answer for) or unreachable with the call's status code."""
     try:
         with grpc.insecure_channel(address) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout
             )
-    except grpc.RpcError:
-        return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
+    except grpc.RpcError as exc:
+        return _refused(exc)
+    return _status(reply)
+
+
+async def status_of(channel: grpc.aio.Channel, service: str = "", deadline_seconds: float = 2.0) -> str:
+    """The same, over an open asyncio channel."""
+    try:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=deadline_seconds
+        )
+    except grpc.aio.AioRpcError as exc:
+        return _refused(exc)
+    return _status(reply)
+
+
+def check(address: str, service: str = "", timeout: float = 3.0) -> bool:
+    return status(address, service, timeout) == SERVING
 
 
 def main(argv: list[str]) -> int:

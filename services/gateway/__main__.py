@@ -9,11 +9,10 @@ from typing import Any
 
 import grpc
 import uvicorn
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
-from services.common import jetstream
+from services.common import healthcheck, jetstream
 from services.common.grpc_server import (
     LANGUAGE_MODEL_CAPABILITY,
     GrpcServer,
@@ -62,11 +61,8 @@ def http_config(app: Any, settings: GatewaySettings) -> uvicorn.Config:
 
 
 async def check_grpc_health(channel: grpc.aio.Channel) -> str:
-    try:
-        response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
-    except grpc.aio.AioRpcError as exc:
-        return f"unreachable: {exc.code().name}"
-    return "ok" if response.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
+    found = await healthcheck.status_of(channel)
+    return "ok" if found == healthcheck.SERVING else found
 
 
 async def main() -> None:
@@ -128,13 +124,8 @@ async def main() -> None:
     async def analysis_kind() -> str | None:
         """Ask the analyzer whether it has a language model: SERVING for the capability, unknown name for
         the rule-based analysis, no answer while no analyzer runs."""
-        try:
-            response = await health_pb2_grpc.HealthStub(channels["analyzer"]).Check(
-                health_pb2.HealthCheckRequest(service=LANGUAGE_MODEL_CAPABILITY), timeout=2
-            )
-        except grpc.aio.AioRpcError as exc:
-            return "rule_based" if exc.code() == grpc.StatusCode.NOT_FOUND else None
-        return "language_model" if response.status == health_pb2.HealthCheckResponse.SERVING else None
+        found = await healthcheck.status_of(channels["analyzer"], LANGUAGE_MODEL_CAPABILITY)
+        return {healthcheck.SERVING: "language_model", "unknown service": "rule_based"}.get(found)
 
     app = create_app(
         ApiContext(
