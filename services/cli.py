@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -17,7 +16,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from screener.client.cli import main as cli_main
 from services.launcher import Mesh, MeshConfig, free_port
 
 console = Console()
@@ -157,7 +155,9 @@ async def _dead_letters(args: argparse.Namespace) -> int:
 
 def add_local_commands(commands: Any) -> None:
     """`screener up` (the whole mesh on this machine) and `screener dlq`, added to the `screener` parser
-    when the server packages are installed."""
+    (screener.client.cli) when the server packages are installed."""
+    # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); it is harmless here.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     up = commands.add_parser(
         "up",
         help="start the whole mesh locally",
@@ -211,13 +211,3 @@ def add_local_commands(commands: Any) -> None:
     again.add_argument("seq", type=int, nargs="*", help="sequence numbers from `screener dlq list`")
     again.add_argument("--all", action="store_true", help="replay every dead letter")
     dlq.set_defaults(func=lambda args: asyncio.run(_dead_letters(args)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); it is harmless here.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    return cli_main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,7 @@ def test_screener_up_demo_prints_the_ranking_serves_and_stops_cleanly_on_sigterm
     command = [
         sys.executable,
         "-m",
-        "services.cli",
+        "screener.client.cli",
         "up",
         "--demo",
         "--data-dir",

