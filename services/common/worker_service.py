@@ -7,8 +7,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from grpc_health.v1 import health_pb2
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.object_store import ObjectStore
@@ -56,6 +58,72 @@ class WorkerParts:
     batch_concurrency: int = 1
 
 
+async def connect_bus(
+    settings: ServiceSettings, name: str
+) -> tuple[NatsClient, JetStreamContext, ObjectStore]:
+    """The NATS connection, its JetStream context and the resume store, the topology ensured first."""
+    nc = await jetstream.connect(settings.nats_url, name=name)
+    js = nc.jetstream()
+    topology = jetstream.Topology(
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+        replicas=settings.stream_replicas,
+    )
+    return nc, js, await jetstream.ensure_topology(js, topology)
+
+
+async def finish(grace: float, phases: list[asyncio.Task[Any]]) -> None:
+    """Every phase of a shutdown at once under one deadline, `grace` seconds from now, so the whole stop
+    fits the pod's terminationGracePeriodSeconds (which the manifests size from SHUTDOWN_GRACE_SECONDS)."""
+    _, late = await asyncio.wait(phases, timeout=grace)
+    for phase in late:
+        phase.cancel()
+    await asyncio.gather(*phases, return_exceptions=True)
+
+
+def pull_worker(
+    service: str, settings: ServiceSettings, parts: WorkerParts, js: JetStreamContext
+) -> jetstream.PullWorker:
+    """The worker over `service`'s consumer: batches when the parts take them, else one message at a time."""
+    give_up = parts.give_up
+
+    async def on_give_up(msg: Msg, exc: BaseException) -> None:
+        await give_up(msg, exc, js)
+
+    if parts.batch_handler is not None:
+        batch_handler = parts.batch_handler
+
+        async def handle_batch(msgs: list[Msg]) -> list[BaseException | None]:
+            return await batch_handler(msgs, js)
+
+        return jetstream.PullWorker(
+            js,
+            service,
+            handle_batch,
+            give_up=on_give_up,
+            batch_size=parts.batch_size,
+            gather_seconds=parts.batch_gather_seconds,
+            concurrency=parts.batch_concurrency,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+        )
+    handler = parts.handler
+    assert handler is not None
+
+    async def handle(msg: Msg) -> None:
+        await handler(msg, js)
+
+    return jetstream.PullWorker.each(
+        js,
+        service,
+        handle,
+        give_up=on_give_up,
+        concurrency=settings.worker_concurrency,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
+
+
 async def run_worker_service(
     *,
     service: str,
@@ -72,18 +140,8 @@ async def run_worker_service(
     setup_tracing(service)
     stop = stop or asyncio.Event()
     install_stop_signals(stop)
-    nc = await jetstream.connect(settings.nats_url, name=settings.worker_name or service)
-    js = nc.jetstream()
-    store = await jetstream.ensure_topology(
-        js,
-        jetstream.Topology(
-            ack_wait_seconds=settings.ack_wait_seconds,
-            max_deliver=settings.max_deliver,
-            replicas=settings.stream_replicas,
-        ),
-    )
+    nc, js, store = await connect_bus(settings, settings.worker_name or service)
     parts = build(js, store)
-    handler, give_up = parts.handler, parts.give_up
     server = GrpcServer(
         settings.grpc_host,
         settings.grpc_port,
@@ -95,55 +153,14 @@ async def run_worker_service(
     for capability in parts.capabilities:
         await server.health.set(capability, health_pb2.HealthCheckResponse.SERVING)
     serve_metrics(settings.metrics_port, settings.metrics_host)
-
-    async def on_give_up(msg: Msg, exc: BaseException) -> None:
-        await give_up(msg, exc, js)
-
-    worker: jetstream.PullWorker
-    if parts.batch_handler is not None:
-        batch_handler = parts.batch_handler
-
-        async def handle_batch(msgs: list[Msg]) -> list[BaseException | None]:
-            return await batch_handler(msgs, js)
-
-        worker = jetstream.PullWorker(
-            js,
-            service,
-            handle_batch,
-            give_up=on_give_up,
-            batch_size=parts.batch_size,
-            gather_seconds=parts.batch_gather_seconds,
-            concurrency=parts.batch_concurrency,
-            ack_wait_seconds=settings.ack_wait_seconds,
-            max_deliver=settings.max_deliver,
-        )
-    else:
-        assert handler is not None
-
-        async def handle(msg: Msg) -> None:
-            await handler(msg, js)
-
-        worker = jetstream.PullWorker.each(
-            js,
-            service,
-            handle,
-            give_up=on_give_up,
-            concurrency=settings.worker_concurrency,
-            ack_wait_seconds=settings.ack_wait_seconds,
-            max_deliver=settings.max_deliver,
-        )
+    worker = pull_worker(service, settings, parts, js)
     pull = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
     log.info("%s ready", service)
     await stop.wait()
     log.info("%s stopping", service)
-    # Draining the work and stopping the gRPC server run together under one deadline, so the whole stop
-    # takes at most SHUTDOWN_GRACE_SECONDS (the manifests' termination grace periods are sized from it).
     await server.set_serving(False)
-    phases = [pull, asyncio.create_task(server.stop(settings.shutdown_grace_seconds))]
-    _, late = await asyncio.wait(phases, timeout=settings.shutdown_grace_seconds)
-    for phase in late:
-        phase.cancel()
-    await asyncio.gather(*phases, return_exceptions=True)
+    grace = settings.shutdown_grace_seconds
+    await finish(grace, [pull, asyncio.create_task(server.stop(grace))])
     with contextlib.suppress(Exception):
         await nc.drain()
     shutdown_tracing()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 import uvicorn
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import healthcheck, jetstream
@@ -29,6 +33,7 @@ from services.common.metrics import (
 )
 from services.common.skills import load_taxonomy
 from services.common.tracing import setup_tracing, shutdown_tracing
+from services.common.worker_service import connect_bus, finish
 from services.gateway.api import create_app
 from services.gateway.auth import AuthService
 from services.gateway.context import ApiContext
@@ -65,39 +70,8 @@ async def check_grpc_health(channel: grpc.aio.Channel) -> str:
     return "ok" if found == healthcheck.SERVING else found
 
 
-async def main() -> None:
-    settings = GatewaySettings()
-    configure_logging("gateway", settings.log_level, settings.log_json)
-    setup_tracing("gateway")
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-
-    engine = make_engine(settings.sqlalchemy_url)
-    await migrate(engine)
-    sessions = make_sessionmaker(engine)
-    nc = await jetstream.connect(settings.nats_url, name="gateway")
-    js = nc.jetstream()
-    store = await jetstream.ensure_topology(
-        js,
-        jetstream.Topology(
-            ack_wait_seconds=settings.ack_wait_seconds,
-            max_deliver=settings.max_deliver,
-            replicas=settings.stream_replicas,
-        ),
-    )
-
-    pipeline = PipelineService(
-        sessions,
-        js,
-        store,
-        max_file_bytes=settings.max_file_bytes,
-        job_token_budget=settings.job_token_budget,
-        user_token_budget=settings.user_token_budget,
-        max_queued_work=settings.max_queued_work,
-        dispatch_window=settings.dispatch_window,
-    )
-    applier = EventApplier(sessions, pipeline)
-    channels = {
+def worker_channels(settings: GatewaySettings) -> dict[str, grpc.aio.Channel]:
+    return {
         name: grpc.aio.insecure_channel(addr)
         for name, addr in (
             ("extractor", settings.extractor_addr),
@@ -106,6 +80,10 @@ async def main() -> None:
         )
     }
 
+
+def readiness_check(
+    engine: AsyncEngine, nc: NatsClient, channels: dict[str, grpc.aio.Channel]
+) -> Callable[[], Awaitable[dict[str, str]]]:
     async def readiness() -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
@@ -121,39 +99,32 @@ async def main() -> None:
         checks.update(zip(channels, results, strict=True))
         return checks
 
+    return readiness
+
+
+def analysis_kind_check(analyzer: grpc.aio.Channel) -> Callable[[], Awaitable[str | None]]:
     async def analysis_kind() -> str | None:
         """Ask the analyzer whether it has a language model: SERVING for the capability, unknown name for
         the rule-based analysis, no answer while no analyzer runs."""
-        found = await healthcheck.status_of(channels["analyzer"], LANGUAGE_MODEL_CAPABILITY)
+        found = await healthcheck.status_of(analyzer, LANGUAGE_MODEL_CAPABILITY)
         return {healthcheck.SERVING: "language_model", "unknown service": "rule_based"}.get(found)
 
-    app = create_app(
-        ApiContext(
-            sessions=sessions,
-            auth=AuthService(settings, Mailer(settings.smtp_url, settings.smtp_from)),
-            pipeline=pipeline,
-            readiness=readiness,
-            max_files_per_upload=settings.max_files_per_upload,
-            max_file_bytes=settings.max_file_bytes,
-            taxonomy=load_taxonomy(),
-            limiter=RateLimiter(sessions),
-            limits=settings,
-            upload_slots=UploadSlots(settings.upload_slots, settings.upload_slot_wait_seconds),
-            analysis_kind=analysis_kind,
-        )
-    )
-    cache_servicer = AnalysisCacheServicer(sessions)
-    screening_servicer = ScreeningServicer(app.state.ctx)
-    # The public API (what platform teams call with their API keys) and the internal one (the analysis
-    # cache, for the analyzer alone) never share a listener.
-    grpc_server = GrpcServer(
+    return analysis_kind
+
+
+def grpc_servers(settings: GatewaySettings, ctx: ApiContext) -> tuple[GrpcServer, GrpcServer]:
+    """The public API (what platform teams call with their API keys) and the internal one (the analysis
+    cache, for the analyzer alone): they never share a listener."""
+    cache_servicer = AnalysisCacheServicer(ctx.sessions)
+    screening_servicer = ScreeningServicer(ctx)
+    public = GrpcServer(
         settings.grpc_host,
         settings.grpc_port,
         [gateway_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name],
         [lambda server: gateway_pb2_grpc.add_ScreeningServiceServicer_to_server(screening_servicer, server)],
         metrics_name="gateway",
     )
-    internal_server = GrpcServer(
+    internal = GrpcServer(
         settings.grpc_host,
         settings.internal_grpc_port,
         [gateway_pb2.DESCRIPTOR.services_by_name["AnalysisCacheService"].full_name],
@@ -161,6 +132,92 @@ async def main() -> None:
         metrics_name="gateway",
         interceptors=[ServiceTokenInterceptor(settings.internal_api_token)],
     )
+    return public, internal
+
+
+async def every(
+    stop: asyncio.Event, seconds: float, action: Callable[[], Awaitable[None]], what: str
+) -> None:
+    """Run `action` every `seconds` until stopped; a failure is logged and the next round comes."""
+    while not stop.is_set():
+        try:
+            await action()
+        except Exception as exc:
+            log.warning("%s failed: %s", what, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def queue_watcher(js: JetStreamContext) -> Callable[[], Awaitable[None]]:
+    async def watch() -> None:
+        # Queue depth per consumer and the dead-letter count, for dashboards and alerts.
+        for durable, (stream, _) in jetstream.CONSUMERS.items():
+            info = await js.consumer_info(stream, durable)
+            QUEUE_PENDING.labels(durable).set(info.num_pending or 0)
+            QUEUE_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
+            QUEUE_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+        DEAD_LETTERS.set((await js.stream_info(jetstream.DEAD_STREAM)).state.messages)
+
+    return watch
+
+
+def task_sweeper(ctx: ApiContext) -> Callable[[], Awaitable[None]]:
+    async def sweep() -> None:
+        expired = await expire_tasks(ctx)
+        if expired:
+            log.info("expired %d tasks", expired)
+
+    return sweep
+
+
+def api_context(
+    settings: GatewaySettings,
+    sessions: async_sessionmaker,
+    pipeline: PipelineService,
+    readiness: Callable[[], Awaitable[dict[str, str]]],
+    channels: dict[str, grpc.aio.Channel],
+) -> ApiContext:
+    return ApiContext(
+        sessions=sessions,
+        auth=AuthService(settings, Mailer(settings.smtp_url, settings.smtp_from)),
+        pipeline=pipeline,
+        readiness=readiness,
+        max_files_per_upload=settings.max_files_per_upload,
+        max_file_bytes=settings.max_file_bytes,
+        taxonomy=load_taxonomy(),
+        limiter=RateLimiter(sessions),
+        limits=settings,
+        upload_slots=UploadSlots(settings.upload_slots, settings.upload_slot_wait_seconds),
+        analysis_kind=analysis_kind_check(channels["analyzer"]),
+    )
+
+
+async def main() -> None:
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_json)
+    setup_tracing("gateway")
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+
+    engine = make_engine(settings.sqlalchemy_url)
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    nc, js, store = await connect_bus(settings, "gateway")
+    pipeline = PipelineService(
+        sessions,
+        js,
+        store,
+        max_file_bytes=settings.max_file_bytes,
+        job_token_budget=settings.job_token_budget,
+        user_token_budget=settings.user_token_budget,
+        max_queued_work=settings.max_queued_work,
+        dispatch_window=settings.dispatch_window,
+    )
+    applier = EventApplier(sessions, pipeline)
+    channels = worker_channels(settings)
+    ctx = api_context(settings, sessions, pipeline, readiness_check(engine, nc, channels), channels)
+    app = create_app(ctx)
+    grpc_server, internal_server = grpc_servers(settings, ctx)
     await grpc_server.start()
     await internal_server.start()
     serve_metrics(settings.metrics_port, settings.metrics_host)
@@ -170,40 +227,15 @@ async def main() -> None:
         applier,
         give_up=applier.give_up,
         batch_size=settings.event_batch_size,
-        gather_seconds=0.0,
         concurrency=settings.event_concurrency,
         ack_wait_seconds=settings.ack_wait_seconds,
         max_deliver=settings.max_deliver,
     )
     consumer = asyncio.create_task(worker.run(stop, grace_seconds=settings.shutdown_grace_seconds))
-
-    async def expire_tasks_periodically() -> None:
-        while not stop.is_set():
-            try:
-                expired = await expire_tasks(app.state.ctx)
-                if expired:
-                    log.info("expired %d tasks", expired)
-            except Exception as exc:
-                log.warning("task expiry failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.task_sweep_seconds)
-
-    expiry = asyncio.create_task(expire_tasks_periodically())
-
-    async def watch_queues() -> None:
-        # Queue depth per consumer and the dead-letter count, for dashboards and alerts.
-        while not stop.is_set():
-            with contextlib.suppress(Exception):
-                for durable, (stream, _) in jetstream.CONSUMERS.items():
-                    info = await js.consumer_info(stream, durable)
-                    QUEUE_PENDING.labels(durable).set(info.num_pending or 0)
-                    QUEUE_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
-                    QUEUE_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
-                DEAD_LETTERS.set((await js.stream_info(jetstream.DEAD_STREAM)).state.messages)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.queue_watch_seconds)
-
-    queue_watch = asyncio.create_task(watch_queues())
+    expiry = asyncio.create_task(every(stop, settings.task_sweep_seconds, task_sweeper(ctx), "task expiry"))
+    queue_watch = asyncio.create_task(
+        every(stop, settings.queue_watch_seconds, queue_watcher(js), "queue watch")
+    )
     dispatcher = asyncio.create_task(pipeline.run_dispatcher(stop))
     http = uvicorn.Server(http_config(app, settings))
     # The gateway handles SIGTERM itself (stop event); uvicorn must not capture and re-raise it.
@@ -213,24 +245,20 @@ async def main() -> None:
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
-    # Every phase of the shutdown runs at once under one deadline, SHUTDOWN_GRACE_SECONDS from now, so
-    # the whole stop fits the pod's terminationGracePeriodSeconds (which the manifests size from it).
-    grace = settings.shutdown_grace_seconds
-    log.info("gateway stopping (at most %.0f s)", grace)
     http.should_exit = True
     expiry.cancel()
     queue_watch.cancel()
-    phases = [
-        serving,
-        consumer,
-        dispatcher,
-        asyncio.create_task(grpc_server.stop(grace)),
-        asyncio.create_task(internal_server.stop(grace)),
-    ]
-    _, late = await asyncio.wait(phases, timeout=grace)
-    for phase in late:
-        phase.cancel()
-    await asyncio.gather(*phases, return_exceptions=True)
+    log.info("gateway stopping (at most %.0f s)", settings.shutdown_grace_seconds)
+    await finish(
+        settings.shutdown_grace_seconds,
+        [
+            serving,
+            consumer,
+            dispatcher,
+            asyncio.create_task(grpc_server.stop(settings.shutdown_grace_seconds)),
+            asyncio.create_task(internal_server.stop(settings.shutdown_grace_seconds)),
+        ],
+    )
     for channel in channels.values():
         await channel.close()
     with contextlib.suppress(Exception):
