@@ -1,0 +1,5 @@
+import sys
+
+from screener.client.cli import main
+
+sys.exit(main())
