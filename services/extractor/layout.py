@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pymupdf
 
@@ -132,69 +133,14 @@ def analyze_page(page: pymupdf.Page, *, min_font_size: float = 4.0) -> PageLayou
     """Visible text blocks with their geometry, and the text that a reader would not see."""
     layout = PageLayout()
     page_rect = page.rect
-    backgrounds = _Backgrounds(page)
-    invisible: list[pymupdf.Rect] = []
-    try:
-        for trace in page.get_texttrace():
-            if trace.get("type") == 3 or trace.get("opacity", 1.0) == 0:
-                invisible.append(pymupdf.Rect(trace["bbox"]))
-    except Exception:
-        pass
-    image_rects = []
-    try:
-        for info in page.get_image_info():
-            image_rects.append(pymupdf.Rect(info["bbox"]))
-    except Exception:
-        pass
+    seen = _Visibility(page, min_font_size)
     page_area = max(1.0, page_rect.width * page_rect.height)
-    layout.image_area_ratio = min(1.0, sum((r & page_rect).get_area() for r in image_rects) / page_area)
-
+    layout.image_area_ratio = min(1.0, sum((r & page_rect).get_area() for r in seen.images) / page_area)
     data = page.get_text("dict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE, clip=pymupdf.INFINITE_RECT())
     for raw_block in data.get("blocks", []):
         if raw_block.get("type") != 0:
             continue
-        lines: list[Line] = []
-        for raw_line in raw_block.get("lines", []):
-            kept: list[str] = []
-            bbox: list[float] | None = None
-            for span in raw_line.get("spans", []):
-                text = span.get("text", "")
-                if not text.strip():
-                    kept.append(text)
-                    continue
-                rect = pymupdf.Rect(span["bbox"])
-                cx, cy = (rect.x0 + rect.x1) / 2, (rect.y0 + rect.y1) / 2
-                hidden_kind = None
-                if not rect.intersects(page_rect) or not _contains(page_rect, cx, cy):
-                    hidden_kind = "outside_page"
-                elif span.get("size", 10) < min_font_size:
-                    hidden_kind = "tiny_text"
-                elif span.get("alpha", 255) == 0 or any(_contains(r, cx, cy) for r in invisible):
-                    # Invisible text over a picture is a scan's OCR layer, not a trick.
-                    if not any(_contains(r, cx, cy) for r in image_rects):
-                        hidden_kind = "invisible_text"
-                else:
-                    color = _rgb(int(span.get("color", 0)))
-                    background = backgrounds.behind(cx, cy)
-                    if max(abs(c - b) for c, b in zip(color, background, strict=True)) < 0.12:
-                        hidden_kind = "invisible_color"
-                if hidden_kind is not None:
-                    layout.hidden.append(HiddenSpan(hidden_kind, text.strip()))
-                    continue
-                kept.append(text)
-                bbox = (
-                    [rect.x0, rect.y0, rect.x1, rect.y1]
-                    if bbox is None
-                    else [
-                        min(bbox[0], rect.x0),
-                        min(bbox[1], rect.y0),
-                        max(bbox[2], rect.x1),
-                        max(bbox[3], rect.y1),
-                    ]
-                )
-            text = "".join(kept).strip()
-            if text and bbox is not None:
-                lines.append(Line(text, *bbox))
+        lines = [line for raw in raw_block.get("lines", []) if (line := _visible_line(raw, seen, layout))]
         if lines:
             rows = _merge_rows(lines)
             layout.blocks.append(
@@ -206,10 +152,72 @@ def analyze_page(page: pymupdf.Page, *, min_font_size: float = 4.0) -> PageLayou
                     max(r.y1 for r in rows),
                 )
             )
-    if backgrounds.line_count >= 6:
+    if seen.backgrounds.line_count >= 6:
         _replace_tables(page, layout)
     layout.blocks, layout.columns = order_blocks(layout.blocks)
     return layout
+
+
+class _Visibility:
+    """What decides whether a span is seen: the page, its pictures, invisible text runs and backgrounds."""
+
+    def __init__(self, page: pymupdf.Page, min_font_size: float) -> None:
+        self.page_rect = page.rect
+        self.min_font_size = min_font_size
+        self.backgrounds = _Backgrounds(page)
+        self.invisible: list[pymupdf.Rect] = []
+        try:
+            for trace in page.get_texttrace():
+                if trace.get("type") == 3 or trace.get("opacity", 1.0) == 0:
+                    self.invisible.append(pymupdf.Rect(trace["bbox"]))
+        except Exception:
+            pass
+        self.images: list[pymupdf.Rect] = []
+        try:
+            for info in page.get_image_info():
+                self.images.append(pymupdf.Rect(info["bbox"]))
+        except Exception:
+            pass
+
+    def hidden_kind(self, span: dict[str, Any], rect: pymupdf.Rect) -> str | None:
+        """Why a reader would not see the span, or None when it is seen."""
+        cx, cy = (rect.x0 + rect.x1) / 2, (rect.y0 + rect.y1) / 2
+        if not rect.intersects(self.page_rect) or not _contains(self.page_rect, cx, cy):
+            return "outside_page"
+        if span.get("size", 10) < self.min_font_size:
+            return "tiny_text"
+        if span.get("alpha", 255) == 0 or any(_contains(r, cx, cy) for r in self.invisible):
+            # Invisible text over a picture is a scan's OCR layer, not a trick.
+            return None if any(_contains(r, cx, cy) for r in self.images) else "invisible_text"
+        color = _rgb(int(span.get("color", 0)))
+        background = self.backgrounds.behind(cx, cy)
+        if max(abs(c - b) for c, b in zip(color, background, strict=True)) < 0.12:
+            return "invisible_color"
+        return None
+
+
+def _visible_line(raw_line: dict[str, Any], seen: _Visibility, layout: PageLayout) -> Line | None:
+    """A line's visible text and its box; the spans a reader would not see go to layout.hidden."""
+    kept: list[str] = []
+    bbox: list[float] | None = None
+    for span in raw_line.get("spans", []):
+        text = span.get("text", "")
+        if not text.strip():
+            kept.append(text)
+            continue
+        rect = pymupdf.Rect(span["bbox"])
+        hidden = seen.hidden_kind(span, rect)
+        if hidden is not None:
+            layout.hidden.append(HiddenSpan(hidden, text.strip()))
+            continue
+        kept.append(text)
+        bbox = (
+            [rect.x0, rect.y0, rect.x1, rect.y1]
+            if bbox is None
+            else [min(bbox[0], rect.x0), min(bbox[1], rect.y0), max(bbox[2], rect.x1), max(bbox[3], rect.y1)]
+        )
+    text = "".join(kept).strip()
+    return Line(text, *bbox) if text and bbox is not None else None
 
 
 def _replace_tables(page: pymupdf.Page, layout: PageLayout) -> None:

@@ -700,6 +700,49 @@ def _incomplete(head_lines: list[str]) -> bool:
     return len(parts) < 2 or not parts[0] or not parts[1]
 
 
+def _entry_bounds(
+    lines: list[str], anchors: list[int], n: int, match: re.Match[str], date_first: bool
+) -> tuple[list[str], int, int, int]:
+    """Where the n-th entry's heading and body lie: its heading lines, where the entry starts, and the
+    first line and the end of its body."""
+    anchor = anchors[n]
+    previous_end = anchors[n - 1] + 1 if n else 0
+    next_anchor = anchors[n + 1] if n + 1 < len(anchors) else len(lines)
+    own_line = lines[anchor][: match.start()] + "  " + lines[anchor][match.end() :]
+    if date_first:
+        body_start = min(anchor + 2, next_anchor)
+        return [own_line, *lines[anchor + 1 : body_start]], anchor, body_start, next_anchor
+    head_start = anchor
+    # A line that already names title and company (a table row) needs nothing from above.
+    while (
+        _incomplete([own_line])
+        and head_start > previous_end
+        and anchor - head_start < 2
+        and _title_like(lines[head_start - 1])
+    ):
+        head_start -= 1
+    head_lines = [*lines[head_start:anchor], own_line]
+    body_start = anchor + 1
+    # The title, or the company, may follow the date line.
+    while (
+        _incomplete(head_lines)
+        and body_start < next_anchor
+        and body_start - anchor <= 2
+        and len(lines[body_start]) <= 90
+        and _title_like(lines[body_start])
+    ):
+        head_lines.append(lines[body_start])
+        body_start += 1
+    body_end = next_anchor
+    if n + 1 < len(anchors):
+        # Leave the next entry's title lines to it.
+        k = next_anchor
+        while k > body_start and next_anchor - k < 2 and _title_like(lines[k - 1]):
+            k -= 1
+        body_end = k
+    return head_lines, head_start, body_start, body_end
+
+
 def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.ExperienceEntry]:
     """Split an experience section into entries, each anchored on its date range.
 
@@ -730,44 +773,9 @@ def parse_experience(lines: list[str], as_of: date) -> list[resume_pb2.Experienc
     )
     entries: list[resume_pb2.ExperienceEntry] = []
     for n, anchor in enumerate(anchors):
-        previous_end = anchors[n - 1] + 1 if n else 0
-        next_anchor = anchors[n + 1] if n + 1 < len(anchors) else len(lines)
         match = DATE_RANGE_RE.search(lines[anchor])
         assert match is not None
-        own_line = lines[anchor][: match.start()] + "  " + lines[anchor][match.end() :]
-        if date_first:
-            head_start, body_start = anchor, min(anchor + 2, next_anchor)
-            head_lines = [own_line, *lines[anchor + 1 : body_start]]
-            body_end = next_anchor
-        else:
-            head_start = anchor
-            # A line that already names title and company (a table row) needs nothing from above.
-            while (
-                _incomplete([own_line])
-                and head_start > previous_end
-                and anchor - head_start < 2
-                and _title_like(lines[head_start - 1])
-            ):
-                head_start -= 1
-            head_lines = [*lines[head_start:anchor], own_line]
-            body_start = anchor + 1
-            # The title, or the company, may follow the date line.
-            while (
-                _incomplete(head_lines)
-                and body_start < next_anchor
-                and body_start - anchor <= 2
-                and len(lines[body_start]) <= 90
-                and _title_like(lines[body_start])
-            ):
-                head_lines.append(lines[body_start])
-                body_start += 1
-            body_end = next_anchor
-            if n + 1 < len(anchors):
-                # Leave the next entry's title lines to it.
-                k = next_anchor
-                while k > body_start and next_anchor - k < 2 and _title_like(lines[k - 1]):
-                    k -= 1
-                body_end = k
+        head_lines, head_start, body_start, body_end = _entry_bounds(lines, anchors, n, match, date_first)
         start, _ = _to_year_month(match.group("start"), as_of)
         end, current = _to_year_month(match.group("end"), as_of)
         if start.year and end.year and (start.year, start.month or 1) > (end.year, end.month or 12):
