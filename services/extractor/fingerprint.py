@@ -18,6 +18,7 @@ SOURCES = (
     "common/skills.py",
     "common/patterns.py",
     "common/hygiene.py",
+    "common/protected.py",
     "common/files.py",
     "common/data/*",
 )

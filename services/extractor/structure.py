@@ -6,145 +6,30 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 
 import phonenumbers
+import yaml
 
 from screener.v1 import resume_pb2
 from services.common import protected
 from services.common.patterns import EMAIL_RE, PHONE_RE, URL_RE
-from services.common.skills import SkillTaxonomy, load_taxonomy, normalize_text
+from services.common.skills import SkillTaxonomy, normalize_text
 from services.extractor.ocr_contacts import recover_email, recover_phone
 
-SECTION_ALIASES: dict[str, tuple[str, ...]] = {
-    "summary": (
-        "summary",
-        "professional summary",
-        "career overview",
-        "professional overview",
-        "executive profile",
-        "profile",
-        "professional profile",
-        "objective",
-        "career objective",
-        "about me",
-        "about",
-        "executive summary",
-        "career summary",
-        "summary of qualifications",
-        "qualifications summary",
-        "overview",
-    ),
-    "experience": (
-        "experience",
-        "work experience",
-        "professional experience",
-        "employment history",
-        "work history",
-        "employment",
-        "career history",
-        "relevant experience",
-        "experience history",
-    ),
-    "education": (
-        "education",
-        "education and training",
-        "academic background",
-        "academics",
-        "educational background",
-        "education & training",
-        "qualifications",
-    ),
-    "skills": (
-        "skills",
-        "technical skills",
-        "core skills",
-        "key skills",
-        "skill highlights",
-        "highlights",
-        "core competencies",
-        "competencies",
-        "areas of expertise",
-        "expertise",
-        "technologies",
-        "tools",
-        "skills & tools",
-        "skills and tools",
-        "technical proficiencies",
-    ),
-    "projects": (
-        "projects",
-        "personal projects",
-        "selected projects",
-        "key projects",
-        "academic projects",
-        "side projects",
-        "portfolio",
-    ),
-    "certifications": (
-        "certifications",
-        "certificates",
-        "licenses",
-        "licenses and certifications",
-        "certifications and licenses",
-        "accreditations",
-        "licenses & certifications",
-    ),
-    "languages": ("languages", "language skills", "spoken languages"),
-    "accomplishments": ("accomplishments", "achievements", "awards", "honors", "awards and honors"),
-    "interests": (
-        "interests",
-        "hobbies",
-        "activities",
-        "volunteer",
-        "volunteer experience",
-        "additional information",
-        "affiliations",
-        "references",
-    ),
-}
-SPANISH_SECTION_ALIASES: dict[str, tuple[str, ...]] = {
-    "summary": (
-        "resumen",
-        "perfil",
-        "perfil profesional",
-        "sobre mí",
-        "sobre mi",
-        "objetivo",
-        "objetivo profesional",
-        "extracto",
-        "acerca de mí",
-    ),
-    "experience": (
-        "experiencia",
-        "experiencia laboral",
-        "experiencia profesional",
-        "historial laboral",
-        "trayectoria profesional",
-    ),
-    "education": (
-        "educación",
-        "educacion",
-        "formación",
-        "formacion",
-        "formación académica",
-        "formacion academica",
-        "estudios",
-    ),
-    "skills": (
-        "habilidades",
-        "competencias",
-        "aptitudes",
-        "conocimientos",
-        "habilidades técnicas",
-        "conocimientos técnicos",
-        "herramientas",
-    ),
-    "projects": ("proyectos", "proyectos personales"),
-    "certifications": ("certificaciones", "certificados", "licencias"),
-    "languages": ("idiomas", "lenguas"),
-    "accomplishments": ("logros", "premios", "reconocimientos"),
-    "interests": ("intereses", "aficiones", "voluntariado", "referencias", "información adicional"),
-}
+
+def _load_sections() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The section headings shipped with the package (services/common/data/sections.yaml)."""
+    text = resources.files("services.common").joinpath("data/sections.yaml").read_text(encoding="utf-8")
+    return {
+        language: {name: tuple(aliases) for name, aliases in sections.items()}
+        for language, sections in yaml.safe_load(text).items()
+    }
+
+
+_SECTIONS = _load_sections()
+SECTION_ALIASES = _SECTIONS["english"]
+SPANISH_SECTION_ALIASES = _SECTIONS["spanish"]
 _HEADING_TO_SECTION = {alias: name for name, aliases in SECTION_ALIASES.items() for alias in aliases}
 _SPANISH_HEADINGS = {alias: name for name, aliases in SPANISH_SECTION_ALIASES.items() for alias in aliases}
 _HEADING_TO_SECTION.update(_SPANISH_HEADINGS)
@@ -454,7 +339,7 @@ _NOT_NAME_WORDS = {
 }
 
 
-def _looks_like_name(line: str) -> bool:
+def _looks_like_name(line: str, taxonomy: SkillTaxonomy) -> bool:
     if EMAIL_RE.search(line) or any(ch.isdigit() for ch in line) or "http" in line.lower():
         return False
     if {w.lower().strip(".,:") for w in line.split()} & _NOT_NAME_WORDS:
@@ -474,7 +359,7 @@ def _looks_like_name(line: str) -> bool:
         return False
     # A skill line is not a name; but one skill-like word in a longer name (Nguyễn Thị Lan) is a name,
     # and ambiguous skills (Ruby, Julia) are not counted.
-    hits = load_taxonomy().find(line)
+    hits = taxonomy.find(line)
     return not (len(hits) >= 2 or (hits and len(words) <= 2))
 
 
@@ -513,7 +398,7 @@ def collapse_letter_spacing(line: str) -> str:
     return line
 
 
-def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
+def extract_contact(header: list[str], text: str, taxonomy: SkillTaxonomy) -> resume_pb2.Contact:
     contact = resume_pb2.Contact()
     email = EMAIL_RE.search(text)
     top_lines = header[:8] + text.splitlines()[:15]
@@ -550,7 +435,7 @@ def extract_contact(header: list[str], text: str) -> resume_pb2.Contact:
     body = _folded("\n".join(text.splitlines()[len(header) :]))
     scored = []
     for position, candidate in enumerate(collapse_letter_spacing(line) for line in top):
-        if not _looks_like_name(candidate):
+        if not _looks_like_name(candidate, taxonomy):
             continue
         named, repeated = _name_evidence(candidate, email_local, body)
         if (position < 2 or named) and (named or not repeated):
@@ -897,7 +782,7 @@ def structure_resume(text: str, taxonomy: SkillTaxonomy, as_of: date) -> resume_
     """Build the ParsedResume for a resume's clean text; as_of is the date "Present" stands for."""
     header, sections = split_sections(text)
     parsed = resume_pb2.ParsedResume(full_text=text, language=heading_language(sections))
-    parsed.contact.CopyFrom(extract_contact(header, text))
+    parsed.contact.CopyFrom(extract_contact(header, text, taxonomy))
     by_name: dict[str, list[str]] = {}
     for section in sections:
         by_name.setdefault(section.name, []).extend(section.lines)
