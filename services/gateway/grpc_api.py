@@ -174,22 +174,7 @@ def row_message(row: schemas.ResumeRow) -> gateway_pb2.ResumeRow:
     return message
 
 
-def detail_message(detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
-    matched, missing = operations.skill_lists(detail.ranking)
-    row = schemas.ResumeRow(
-        id=detail.id,
-        filename=detail.filename,
-        status=detail.status,
-        final_score=detail.final_score,
-        rank=detail.rank,
-        passed=detail.passed,
-        candidate_name=detail.candidate_name,
-        failure_reason=(detail.failure or {}).get("reason"),
-        matched_skills=matched,
-        missing_skills=missing,
-        summary=(detail.ranking or {}).get("summary"),
-        reasons=detail.reasons,
-    )
+def detail_message(row: schemas.ResumeRow, detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
     message = gateway_pb2.ResumeDetail(
         row=row_message(row),
         job_id=str(detail.job_id),
@@ -405,7 +390,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
     ) -> gateway_pb2.ResumeDetail:
         owner = await self._owner(context)
         async with self._repo() as r:
-            detail = await operations.get_resume(
+            row, detail = await operations.resume_views(
                 r, owner, _id(request.resume_id, "resume_id"), reveal=request.reveal
             )
-        return detail_message(detail)
+        return detail_message(row, detail)

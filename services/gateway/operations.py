@@ -50,8 +50,13 @@ def skill_lists(ranking: dict | None) -> tuple[list[str], list[str]]:
     return matched, ranking.get("missing_required", [])
 
 
-def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
+def resume_row(
+    resume: Resume, rank: int | None, job: Job, *, masked: bool | None = None
+) -> schemas.ResumeRow:
+    """A resume as a row of its job's ranked table; its name masked in a blind-screened job (or as
+    `masked` says, for a recruiter who reveals one resume)."""
     matched, missing = skill_lists(resume.ranking)
+    masked = job.blind_screening if masked is None else masked
     return schemas.ResumeRow(
         id=resume.id,
         filename=resume.filename,
@@ -59,7 +64,7 @@ def resume_row(resume: Resume, rank: int | None, job: Job) -> schemas.ResumeRow:
         final_score=resume.final_score,
         rank=rank,
         passed=resume.passed,
-        candidate_name=None if job.blind_screening else resume.candidate_name,
+        candidate_name=None if masked else resume.candidate_name,
         failure_reason=resume.failure_reason,
         matched_skills=matched,
         missing_skills=missing,
@@ -318,15 +323,24 @@ async def list_resumes(
     return listed, total
 
 
-async def get_resume(
+async def resume_views(
     r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID, *, reveal: bool
-) -> schemas.ResumeDetail:
+) -> tuple[schemas.ResumeRow, schemas.ResumeDetail]:
+    """A resume as its table row and as its detail, from the same row of the database."""
     resume = await r.resume_for_owner(resume_id, owner_id)
     if resume is None:
         raise NotFound("resume not found")
     job = await r.job_for_owner(resume.job_id, owner_id)
-    masked = bool(job and job.blind_screening and not reveal)
-    return resume_detail(resume, await r.rank_of(resume), masked=masked)
+    assert job is not None
+    masked = job.blind_screening and not reveal
+    rank = await r.rank_of(resume)
+    return resume_row(resume, rank, job, masked=masked), resume_detail(resume, rank, masked=masked)
+
+
+async def get_resume(
+    r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID, *, reveal: bool
+) -> schemas.ResumeDetail:
+    return (await resume_views(r, owner_id, resume_id, reveal=reveal))[1]
 
 
 async def owned_batch(r: Repository, owner_id: uuid.UUID, batch_id: uuid.UUID) -> Batch:
