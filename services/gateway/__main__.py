@@ -12,8 +12,7 @@ import grpc
 import uvicorn
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.v1 import gateway_pb2, gateway_pb2_grpc
 from services.common import healthcheck, jetstream
@@ -43,6 +42,7 @@ from services.gateway.limits import UploadSlots
 from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
 from services.gateway.ratelimit import RateLimiter
+from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
 from services.gateway.token_tasks import expire_tasks
 
@@ -82,13 +82,13 @@ def worker_channels(settings: GatewaySettings) -> dict[str, grpc.aio.Channel]:
 
 
 def readiness_check(
-    engine: AsyncEngine, nc: NatsClient, channels: dict[str, grpc.aio.Channel]
+    sessions: async_sessionmaker, nc: NatsClient, channels: dict[str, grpc.aio.Channel]
 ) -> Callable[[], Awaitable[dict[str, str]]]:
     async def readiness() -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with sessions() as db:
+                await Repository(db).ping()
             checks["postgres"] = "ok"
         except Exception as exc:
             checks["postgres"] = f"unreachable: {type(exc).__name__}"
@@ -215,7 +215,7 @@ async def main() -> None:
     )
     applier = EventApplier(sessions, pipeline)
     channels = worker_channels(settings)
-    ctx = api_context(settings, sessions, pipeline, readiness_check(engine, nc, channels), channels)
+    ctx = api_context(settings, sessions, pipeline, readiness_check(sessions, nc, channels), channels)
     app = create_app(ctx)
     grpc_server, internal_server = grpc_servers(settings, ctx)
     await grpc_server.start()

@@ -459,10 +459,10 @@ class PipelineService:
 
     async def _auto_analyze(self, repo: Repository, batch_id: uuid.UUID) -> None:
         """When a batch is done, analyze the job's top K resumes (a job setting, 0 = off) within budget."""
-        batch = await repo.session.get(Batch, batch_id)
+        batch = await repo.batch(batch_id)
         if batch is None or batch.status != "done":
             return
-        job = await repo.session.get(Job, batch.job_id)
+        job = await repo.job(batch.job_id)
         if job is None or job.auto_analyze_top_k <= 0:
             return
         user = await repo.user_by_id(job.owner_id)
@@ -513,7 +513,7 @@ class PipelineService:
             elif resume.status != "ranking":
                 return "ignored: already ranked"
             # Also on redelivery while still ranking: the rank task may not have been published.
-            job = await repo.session.get(Job, resume.job_id)
+            job = await repo.job(resume.job_id)
             assert job is not None
             task = pipeline_pb2.RankTask(
                 ref=event.ref, job=job_spec(job), resume=for_scoring(job, event.extracted)

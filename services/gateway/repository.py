@@ -536,6 +536,13 @@ class Repository:
     async def batch(self, batch_id: uuid.UUID) -> Batch | None:
         return await self.session.get(Batch, batch_id)
 
+    async def job(self, job_id: uuid.UUID) -> Job | None:
+        return await self.session.get(Job, job_id)
+
+    async def ping(self) -> None:
+        """A round trip to the database (readiness)."""
+        await self.session.execute(text("SELECT 1"))
+
     async def delete_expired_tasks(self, now: datetime) -> tuple[int, list[str]]:
         """Delete tasks past their time with their hidden owner, job and resumes; the count and the
         files those resumes held."""
