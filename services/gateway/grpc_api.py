@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from screener.contract import schemas
 from screener.v1 import gateway_pb2, gateway_pb2_grpc, resume_pb2
 from services.common.errors import InvalidInput, Unauthorized
-from services.gateway import api_keys, operations
+from services.gateway import api_keys, operations, views
 from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
+from services.gateway.models import Batch, Job, Resume
 from services.gateway.pipeline import UploadItem
 from services.gateway.repository import Repository
 
@@ -111,7 +112,7 @@ def job_create_from(draft: gateway_pb2.JobDraft) -> schemas.JobCreate:
     return _validated(schemas.JobCreate, data)
 
 
-def job_message(job: schemas.JobOut) -> gateway_pb2.Job:
+def job_message(job: Job) -> gateway_pb2.Job:
     spec = gateway_pb2.JobDraft(
         title=job.title,
         description=job.description,
@@ -119,8 +120,8 @@ def job_message(job: schemas.JobOut) -> gateway_pb2.Job:
         preferred_skills=job.preferred_skills,
         min_years_experience=job.min_years_experience,
         blind_screening=job.blind_screening,
-        weights=resume_pb2.ScoringWeights(**job.weights),
-        rules=resume_pb2.KnockoutRules(**job.rules),
+        weights=resume_pb2.ScoringWeights(**(job.weights or {})),
+        rules=resume_pb2.KnockoutRules(**(job.rules or {})),
         required_education=job.required_education,
         auto_analyze_top_k=job.auto_analyze_top_k,
     )
@@ -138,7 +139,7 @@ def job_message(job: schemas.JobOut) -> gateway_pb2.Job:
     )
 
 
-def batch_message(batch: schemas.BatchOut) -> gateway_pb2.Batch:
+def batch_message(batch: Batch, stall_after_seconds: float) -> gateway_pb2.Batch:
     return gateway_pb2.Batch(
         id=str(batch.id),
         job_id=str(batch.job_id),
@@ -148,51 +149,57 @@ def batch_message(batch: schemas.BatchOut) -> gateway_pb2.Batch:
         status=batch.status,
         created_at=_timestamp(batch.created_at),
         finished_at=_timestamp(batch.finished_at),
-        stalled=batch.stalled,
-        last_progress_at=_timestamp(batch.last_progress_at),
+        stalled=views.stalled(batch, stall_after_seconds),
+        last_progress_at=_timestamp(batch.updated_at),
     )
 
 
-def row_message(row: schemas.ResumeRow) -> gateway_pb2.ResumeRow:
+def row_message(
+    resume: Resume, rank: int | None, job: Job, *, masked: bool | None = None
+) -> gateway_pb2.ResumeRow:
+    matched, missing = views.skill_lists(resume.ranking)
+    masked = job.blind_screening if masked is None else masked
+    ranking = resume.ranking or {}
     message = gateway_pb2.ResumeRow(
-        id=str(row.id),
-        filename=row.filename,
-        status=row.status,
-        candidate_name=row.candidate_name or "",
-        failure_reason=row.failure_reason or "",
-        matched_skills=row.matched_skills,
-        missing_skills=row.missing_skills,
-        summary=row.summary or "",
-        reasons=row.reasons,
+        id=str(resume.id),
+        filename=resume.filename,
+        status=resume.status,
+        candidate_name="" if masked else resume.candidate_name or "",
+        failure_reason=resume.failure_reason or "",
+        matched_skills=matched,
+        missing_skills=missing,
+        summary=ranking.get("summary") or "",
+        reasons=list(ranking.get("reasons", [])),
     )
-    if row.final_score is not None:
-        message.final_score = row.final_score
-    if row.rank is not None:
-        message.rank = row.rank
-    if row.passed is not None:
-        message.passed = row.passed
+    if resume.final_score is not None:
+        message.final_score = resume.final_score
+    if rank is not None:
+        message.rank = rank
+    if resume.passed is not None:
+        message.passed = resume.passed
     return message
 
 
-def detail_message(row: schemas.ResumeRow, detail: schemas.ResumeDetail) -> gateway_pb2.ResumeDetail:
+def detail_message(view: operations.ResumeView) -> gateway_pb2.ResumeDetail:
+    resume = view.resume
     message = gateway_pb2.ResumeDetail(
-        row=row_message(row),
-        job_id=str(detail.job_id),
-        batch_id=str(detail.batch_id or ""),
-        sha256=detail.sha256,
-        content_type=detail.content_type,
-        size_bytes=detail.size_bytes,
-        failure_message=(detail.failure or {}).get("message") or "",
-        redacted=detail.redacted,
-        analysis_status=detail.analysis_status or "",
-        stage_seconds={k: float(v) for k, v in detail.stage_seconds.items()},
-        created_at=_timestamp(detail.created_at),
-        updated_at=_timestamp(detail.updated_at),
+        row=row_message(resume, view.rank, view.job, masked=view.masked),
+        job_id=str(resume.job_id),
+        batch_id=str(resume.batch_id or ""),
+        sha256=resume.sha256,
+        content_type=resume.content_type,
+        size_bytes=resume.size_bytes,
+        failure_message=(resume.failure_message or "") if resume.status == "failed" else "",
+        redacted=view.masked,
+        analysis_status=resume.analysis_status or "",
+        stage_seconds={k: float(v) for k, v in (resume.stage_seconds or {}).items()},
+        created_at=_timestamp(resume.created_at),
+        updated_at=_timestamp(resume.updated_at),
     )
     for field, value, kind in (
-        ("parsed", detail.parsed, resume_pb2.ParsedResume),
-        ("ranking", detail.ranking, resume_pb2.RankResult),
-        ("analysis", detail.analysis, resume_pb2.Analysis),
+        ("parsed", views.shown_parse(resume, view.masked), resume_pb2.ParsedResume),
+        ("ranking", resume.ranking, resume_pb2.RankResult),
+        ("analysis", resume.analysis, resume_pb2.Analysis),
     ):
         if value:
             getattr(message, field).CopyFrom(ParseDict(value, kind(), ignore_unknown_fields=True))
@@ -234,7 +241,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         body = job_create_from(request.job)
         async with self._repo() as r:
             job = await operations.create_job(r, owner, body)
-            return job_message(operations.job_out(job))
+            return job_message(job)
 
     async def GetJob(
         self, request: gateway_pb2.GetJobRequest, context: grpc.aio.ServicerContext
@@ -242,7 +249,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         owner = await self._owner(context)
         async with self._repo() as r:
             job = await operations.owned_job(r, owner, _id(request.job_id, "job_id"))
-            return job_message(operations.job_out(job))
+            return job_message(job)
 
     async def ListJobs(
         self, request: gateway_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
@@ -250,7 +257,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         owner = await self._owner(context)
         async with self._repo() as r:
             jobs = await r.jobs_for_owner(owner)
-            return gateway_pb2.ListJobsResponse(jobs=[job_message(operations.job_out(job)) for job in jobs])
+            return gateway_pb2.ListJobsResponse(jobs=[job_message(job) for job in jobs])
 
     async def DeleteJob(
         self, request: gateway_pb2.DeleteJobRequest, context: grpc.aio.ServicerContext
@@ -327,7 +334,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         async with self._repo() as r:
             batch = await self.ctx.pipeline.start_batch(r, owner, _id(request.job_id, "job_id"), resume_ids)
             await r.session.refresh(batch)
-            return batch_message(operations.batch_out(batch, self.ctx.limits.batch_stall_seconds))
+            return batch_message(batch, self.ctx.limits.batch_stall_seconds)
 
     async def GetBatch(
         self, request: gateway_pb2.GetBatchRequest, context: grpc.aio.ServicerContext
@@ -335,7 +342,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
         owner = await self._owner(context)
         async with self._repo() as r:
             batch = await operations.owned_batch(r, owner, _id(request.batch_id, "batch_id"))
-            return batch_message(operations.batch_out(batch, self.ctx.limits.batch_stall_seconds))
+            return batch_message(batch, self.ctx.limits.batch_stall_seconds)
 
     async def WatchBatch(
         self, request: gateway_pb2.WatchBatchRequest, context: grpc.aio.ServicerContext
@@ -350,10 +357,10 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
             poll_seconds=self.poll_seconds,
         )
         async for progress in updates:
-            update = gateway_pb2.BatchUpdate(batch=batch_message(progress.state))
-            update.finished.extend(
-                row_message(operations.resume_row(resume, None, progress.job)) for resume in progress.finished
+            update = gateway_pb2.BatchUpdate(
+                batch=batch_message(progress.batch, self.ctx.limits.batch_stall_seconds)
             )
+            update.finished.extend(row_message(resume, None, progress.job) for resume in progress.finished)
             yield update
 
     async def ListResumes(
@@ -378,11 +385,14 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
             text=request.query[:100] or None,
         )
         async with self._repo() as r:
-            rows, total = await operations.list_resumes(
+            job, listed, total = await operations.list_resumes(
                 r, self.ctx.taxonomy, owner, _id(request.job_id, "job_id"), query
             )
         return gateway_pb2.ListResumesResponse(
-            items=[row_message(row) for row in rows], total=total, page=page, page_size=page_size
+            items=[row_message(entry.resume, entry.rank, job) for entry in listed],
+            total=total,
+            page=page,
+            page_size=page_size,
         )
 
     async def GetResume(
@@ -390,7 +400,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
     ) -> gateway_pb2.ResumeDetail:
         owner = await self._owner(context)
         async with self._repo() as r:
-            row, detail = await operations.resume_views(
+            view = await operations.resume_view(
                 r, owner, _id(request.resume_id, "resume_id"), reveal=request.reveal
             )
-        return detail_message(row, detail)
+        return detail_message(view)

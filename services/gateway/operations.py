@@ -7,132 +7,24 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from google.protobuf.json_format import ParseDict
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from screener.contract import schemas
 from screener.v1 import resume_pb2
-from services.common import protected
 from services.common.errors import Conflict, NotFound
 from services.common.job_understanding import DEFAULT_WEIGHTS, understand
 from services.common.knockout import DEFAULT_RULES, RULES
-from services.common.redaction import redact
 from services.common.skills import SkillTaxonomy
+from services.gateway import views
 from services.gateway.models import Batch, Job, Resume
-from services.gateway.pipeline import PipelineService, job_content_hash, job_spec, to_dict
+from services.gateway.pipeline import PipelineService, job_content_hash, job_spec
 from services.gateway.repository import Repository
 
 
 def _skills(names: list[str]) -> list[str]:
     return [name.strip() for name in names if name.strip()]
-
-
-def job_out(job: Job) -> schemas.JobOut:
-    return schemas.JobOut.model_validate(job, from_attributes=True)
-
-
-def batch_out(batch: Batch, stall_after_seconds: float) -> schemas.BatchOut:
-    """The batch as clients see it; a running batch with no resume finished for `stall_after_seconds`
-    is marked stalled, so a stuck batch is visible without digging into the mesh."""
-    out = schemas.BatchOut.model_validate(batch, from_attributes=True)
-    out.last_progress_at = batch.updated_at
-    idle = (datetime.now(UTC) - batch.updated_at).total_seconds()
-    out.stalled = batch.status == "running" and idle > stall_after_seconds
-    return out
-
-
-def skill_lists(ranking: dict | None) -> tuple[list[str], list[str]]:
-    """The matched (required and preferred) and missing required skills of a stored ranking."""
-    ranking = ranking or {}
-    matched = ranking.get("matched_required", []) + ranking.get("matched_preferred", [])
-    return matched, ranking.get("missing_required", [])
-
-
-def resume_row(
-    resume: Resume, rank: int | None, job: Job, *, masked: bool | None = None
-) -> schemas.ResumeRow:
-    """A resume as a row of its job's ranked table; its name masked in a blind-screened job (or as
-    `masked` says, for a recruiter who reveals one resume)."""
-    matched, missing = skill_lists(resume.ranking)
-    masked = job.blind_screening if masked is None else masked
-    return schemas.ResumeRow(
-        id=resume.id,
-        filename=resume.filename,
-        status=resume.status,
-        final_score=resume.final_score,
-        rank=rank,
-        passed=resume.passed,
-        candidate_name=None if masked else resume.candidate_name,
-        failure_reason=resume.failure_reason,
-        matched_skills=matched,
-        missing_skills=missing,
-        summary=(resume.ranking or {}).get("summary"),
-        reasons=list((resume.ranking or {}).get("reasons", [])),
-    )
-
-
-RULE_BASED = "rule-based analysis: no language model is configured"
-
-
-def analysis_label(analysis: dict | None) -> str | None:
-    """Who wrote an analysis, said plainly: never a rule-based one passed off as a model's."""
-    if not analysis or "summary" not in analysis:
-        return None
-    if analysis.get("offline"):
-        return RULE_BASED
-    cached = " (from the analysis cache)" if analysis.get("cached") else ""
-    return f"written by the language model {analysis.get('model') or '(unnamed)'}{cached}"
-
-
-def withheld(parsed: dict | None) -> schemas.Withheld | None:
-    """What the resume says about who the candidate is, by kind only; None when it says nothing."""
-    if not parsed:
-        return None
-    categories = protected.find(parsed.get("full_text", ""))
-    photo = bool(parsed.get("stats", {}).get("has_photo"))
-    return schemas.Withheld(categories=categories, photo=photo) if categories or photo else None
-
-
-def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> schemas.ResumeDetail:
-    ranking = resume.ranking or {}
-    parsed = resume.parsed
-    if masked and parsed is not None:
-        parsed = to_dict(redact(ParseDict(parsed, resume_pb2.ParsedResume(), ignore_unknown_fields=True)))
-    return schemas.ResumeDetail(
-        id=resume.id,
-        job_id=resume.job_id,
-        batch_id=resume.batch_id,
-        filename=resume.filename,
-        sha256=resume.sha256,
-        content_type=resume.content_type,
-        size_bytes=resume.size_bytes,
-        status=resume.status,
-        failure={"reason": resume.failure_reason, "message": resume.failure_message}
-        if resume.status == "failed"
-        else None,
-        candidate_name=None if masked else resume.candidate_name,
-        redacted=masked,
-        quality=(parsed or {}).get("quality"),
-        flags=list((parsed or {}).get("flags", [])),
-        parsed=parsed,
-        final_score=resume.final_score,
-        rank=rank,
-        passed=resume.passed,
-        reasons=list(ranking.get("reasons", [])),
-        explanation=ranking.get("explanation"),
-        score_components=ranking.get("components"),
-        withheld=withheld(resume.parsed),
-        same_candidate_as=resume.same_as,
-        ranking=resume.ranking or None,
-        analysis_status=resume.analysis_status,
-        analysis=resume.analysis,
-        analysis_label=analysis_label(resume.analysis),
-        stage_seconds=resume.stage_seconds or {},
-        created_at=resume.created_at,
-        updated_at=resume.updated_at,
-    )
 
 
 async def owned_job(r: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, *, lock: bool = False) -> Job:
@@ -272,15 +164,15 @@ async def delete_resume(
         await pipeline.delete_file(resume.sha256)
 
 
-async def ranked_rows(r: Repository, job: Job) -> list[schemas.ResumeRow]:
-    """The job's whole ranked table, read a page at a time."""
-    rows: list[schemas.ResumeRow] = []
+async def ranked_resumes(r: Repository, job: Job) -> list[tuple[Resume, int | None]]:
+    """The job's whole ranked table, read a page at a time: each resume with its rank."""
+    rows: list[tuple[Resume, int | None]] = []
     page = 1
     while True:
         chunk, total = await r.ranked_page(
             job.id, page=page, page_size=200, status=None, passed=None, sort="rank"
         )
-        rows += [resume_row(resume, rank, job) for resume, rank in chunk]
+        rows += chunk
         if len(rows) >= total or not chunk:
             return rows
         page += 1
@@ -298,9 +190,18 @@ class ResumeQuery:
     text: str | None = None
 
 
+@dataclass
+class Listed:
+    """A resume of a ranked page: its rank and the other files of the same candidate."""
+
+    resume: Resume
+    rank: int | None
+    other_files: list[tuple[uuid.UUID, str]]
+
+
 async def list_resumes(
     r: Repository, taxonomy: SkillTaxonomy, owner_id: uuid.UUID, job_id: uuid.UUID, query: ResumeQuery
-) -> tuple[list[schemas.ResumeRow], int]:
+) -> tuple[Job, list[Listed], int]:
     job = await owned_job(r, owner_id, job_id)
     rows, total = await r.ranked_page(
         job_id,
@@ -315,32 +216,27 @@ async def list_resumes(
         search_names=not job.blind_screening,
     )
     files = await r.same_candidate_files([resume.id for resume, _ in rows])
-    listed = []
-    for resume, rank in rows:
-        row = resume_row(resume, rank, job)
-        row.other_files = [schemas.CandidateFile(id=i, filename=name) for i, name in files.get(resume.id, [])]
-        listed.append(row)
-    return listed, total
+    return job, [Listed(resume, rank, files.get(resume.id, [])) for resume, rank in rows], total
 
 
-async def resume_views(
+@dataclass
+class ResumeView:
+    """One resume as its owner may see it: its rank, its job, and whether its personal details are masked."""
+
+    resume: Resume
+    rank: int | None
+    job: Job
+    masked: bool
+
+
+async def resume_view(
     r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID, *, reveal: bool
-) -> tuple[schemas.ResumeRow, schemas.ResumeDetail]:
-    """A resume as its table row and as its detail, from the same row of the database."""
+) -> ResumeView:
     resume = await r.resume_for_owner(resume_id, owner_id)
     if resume is None:
         raise NotFound("resume not found")
-    job = await r.job_for_owner(resume.job_id, owner_id)
-    assert job is not None
-    masked = job.blind_screening and not reveal
-    rank = await r.rank_of(resume)
-    return resume_row(resume, rank, job, masked=masked), resume_detail(resume, rank, masked=masked)
-
-
-async def get_resume(
-    r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID, *, reveal: bool
-) -> schemas.ResumeDetail:
-    return (await resume_views(r, owner_id, resume_id, reveal=reveal))[1]
+    job = await owned_job(r, owner_id, resume.job_id)
+    return ResumeView(resume, await r.rank_of(resume), job, job.blind_screening and not reveal)
 
 
 async def owned_batch(r: Repository, owner_id: uuid.UUID, batch_id: uuid.UUID) -> Batch:
@@ -356,9 +252,8 @@ FINISH_LOOK_BACK = timedelta(seconds=60)
 
 @dataclass
 class BatchProgress:
-    """One change of a batch: its state, and the resumes that finished since the last change."""
+    """One change of a batch, and the resumes that finished since the last change."""
 
-    state: schemas.BatchOut
     batch: Batch
     job: Job
     finished: list[Resume] = field(default_factory=list)
@@ -378,7 +273,7 @@ async def watch_batch(
     is done; it stops after max_seconds. NotFound when the batch is not the owner's (or is deleted)."""
     reported: set[uuid.UUID] = set()
     since: datetime | None = None
-    last = ""
+    last: tuple | None = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_seconds
     while loop.time() < deadline:
@@ -396,11 +291,10 @@ async def watch_batch(
             if resume.id not in reported:
                 reported.add(resume.id)
                 fresh.append(resume)
-        state = batch_out(batch, stall_seconds)
-        dumped = state.model_dump_json()
-        if fresh or dumped != last:
-            last = dumped
-            yield BatchProgress(state, batch, job, fresh)
+        key = views.progress_key(batch, stall_seconds)
+        if fresh or key != last:
+            last = key
+            yield BatchProgress(batch, job, fresh)
         if batch.status == "done":
             return
         await asyncio.sleep(poll_seconds)

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.gateway.models import Batch
-from services.gateway.operations import batch_out
+from services.gateway.routes.presenters import batch_out
 
 
 def _batch(status: str, idle: timedelta) -> Batch:

@@ -13,7 +13,7 @@ from screener.contract import schemas
 from services.common.errors import NotFound
 from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, UserId
-from services.gateway.operations import batch_out
+from services.gateway.routes.presenters import batch_out
 
 router = APIRouter(tags=["batches"])
 
@@ -51,7 +51,7 @@ async def batch_events(ctx: Ctx, batch_id: uuid.UUID, user_id: UserId, r: Repo) 
         )
         with contextlib.suppress(NotFound):  # deleted while followed: the stream ends
             async for update in updates:
-                state = update.state.model_dump_json()
+                state = batch_out(update.batch, ctx.limits.batch_stall_seconds).model_dump_json()
                 if state != last:
                     last = state
                     yield f"event: progress\ndata: {state}\n\n"

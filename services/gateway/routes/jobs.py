@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from screener.contract import schemas
 from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, UserId
-from services.gateway.operations import job_out
+from services.gateway.routes.presenters import job_out, resume_row
 
 router = APIRouter(tags=["jobs"])
 
@@ -81,7 +81,7 @@ async def export_job(
 ) -> Response:
     """The job's whole ranked table, as CSV or JSON."""
     job = await operations.owned_job(r, user_id, job_id)
-    rows = await operations.ranked_rows(r, job)
+    rows = [resume_row(resume, rank, job) for resume, rank in await operations.ranked_resumes(r, job)]
     if format == "json":
         body = json.dumps(schemas.ranked_document(job.id, job.title, rows))
         return Response(body, media_type="application/json")

@@ -11,9 +11,10 @@ from fastapi.responses import Response
 
 from screener.contract import schemas
 from services.common.errors import BadFile, InvalidInput, NotFound
-from services.gateway import operations
+from services.gateway import operations, views
 from services.gateway.deps import Ctx, Repo, UserId, client_host
 from services.gateway.pipeline import UploadItem, UploadOutcome
+from services.gateway.routes.presenters import resume_detail, resume_row
 
 router = APIRouter(tags=["resumes"])
 
@@ -72,7 +73,12 @@ async def list_resumes(
     ] = None,
 ) -> schemas.ResumePage:
     query = operations.ResumeQuery(page, page_size, status, passed, sort, min_score, skill, q)
-    items, total = await operations.list_resumes(r, ctx.taxonomy, user_id, job_id, query)
+    job, listed, total = await operations.list_resumes(r, ctx.taxonomy, user_id, job_id, query)
+    items = []
+    for entry in listed:
+        row = resume_row(entry.resume, entry.rank, job)
+        row.other_files = [schemas.CandidateFile(id=i, filename=name) for i, name in entry.other_files]
+        items.append(row)
     return schemas.ResumePage(items=items, total=total, page=page, page_size=page_size)
 
 
@@ -135,7 +141,8 @@ async def get_resume(
     r: Repo,
     reveal: Annotated[bool, Query(description="show personal details of a blind-screened resume")] = False,
 ) -> schemas.ResumeDetail:
-    return await operations.get_resume(r, user_id, resume_id, reveal=reveal)
+    view = await operations.resume_view(r, user_id, resume_id, reveal=reveal)
+    return resume_detail(view.resume, view.rank, masked=view.masked)
 
 
 @router.post(
@@ -150,7 +157,7 @@ async def analyze_resume(
     resume = await ctx.pipeline.request_analysis(r, user_id, resume_id)
     kind = await ctx.analysis_kind()
     message = {
-        "rule_based": operations.RULE_BASED + "; the analysis is written by fixed rules",
+        "rule_based": views.RULE_BASED + "; the analysis is written by fixed rules",
         "language_model": "a language model writes the analysis",
     }.get(kind or "", "queued: the analyzer starts when work waits")
     return schemas.AnalysisAccepted(

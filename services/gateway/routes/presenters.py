@@ -1,0 +1,81 @@
+"""The REST answers made from stored rows: jobs, batches, a resume as a row of its ranked table and as
+its detail."""
+
+from __future__ import annotations
+
+from screener.contract import schemas
+from services.gateway import views
+from services.gateway.models import Batch, Job, Resume
+
+
+def job_out(job: Job) -> schemas.JobOut:
+    return schemas.JobOut.model_validate(job, from_attributes=True)
+
+
+def batch_out(batch: Batch, stall_after_seconds: float) -> schemas.BatchOut:
+    out = schemas.BatchOut.model_validate(batch, from_attributes=True)
+    out.last_progress_at = batch.updated_at
+    out.stalled = views.stalled(batch, stall_after_seconds)
+    return out
+
+
+def resume_row(
+    resume: Resume, rank: int | None, job: Job, *, masked: bool | None = None
+) -> schemas.ResumeRow:
+    """A resume as a row of its job's ranked table; its name masked in a blind-screened job (or as
+    `masked` says, for a recruiter who reveals one resume)."""
+    matched, missing = views.skill_lists(resume.ranking)
+    masked = job.blind_screening if masked is None else masked
+    return schemas.ResumeRow(
+        id=resume.id,
+        filename=resume.filename,
+        status=resume.status,
+        final_score=resume.final_score,
+        rank=rank,
+        passed=resume.passed,
+        candidate_name=None if masked else resume.candidate_name,
+        failure_reason=resume.failure_reason,
+        matched_skills=matched,
+        missing_skills=missing,
+        summary=(resume.ranking or {}).get("summary"),
+        reasons=list((resume.ranking or {}).get("reasons", [])),
+    )
+
+
+def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> schemas.ResumeDetail:
+    ranking = resume.ranking or {}
+    parsed = views.shown_parse(resume, masked)
+    withheld = views.withheld(resume.parsed)
+    return schemas.ResumeDetail(
+        id=resume.id,
+        job_id=resume.job_id,
+        batch_id=resume.batch_id,
+        filename=resume.filename,
+        sha256=resume.sha256,
+        content_type=resume.content_type,
+        size_bytes=resume.size_bytes,
+        status=resume.status,
+        failure={"reason": resume.failure_reason, "message": resume.failure_message}
+        if resume.status == "failed"
+        else None,
+        candidate_name=None if masked else resume.candidate_name,
+        redacted=masked,
+        quality=(parsed or {}).get("quality"),
+        flags=list((parsed or {}).get("flags", [])),
+        parsed=parsed,
+        final_score=resume.final_score,
+        rank=rank,
+        passed=resume.passed,
+        reasons=list(ranking.get("reasons", [])),
+        explanation=ranking.get("explanation"),
+        score_components=ranking.get("components"),
+        withheld=schemas.Withheld(categories=withheld[0], photo=withheld[1]) if withheld else None,
+        same_candidate_as=resume.same_as,
+        ranking=resume.ranking or None,
+        analysis_status=resume.analysis_status,
+        analysis=resume.analysis,
+        analysis_label=views.analysis_label(resume.analysis),
+        stage_seconds=resume.stage_seconds or {},
+        created_at=resume.created_at,
+        updated_at=resume.updated_at,
+    )
