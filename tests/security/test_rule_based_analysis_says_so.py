@@ -8,7 +8,7 @@ import time
 
 from services.demo.mailbox import MailSink
 from services.demo.samples import SAMPLE_JOB, SAMPLE_RESUMES, render_pdf
-from services.gateway.operations import RULE_BASED
+from services.gateway.views import RULE_BASED
 from services.launcher import Mesh
 from tests.security.conftest import signed_up
 
