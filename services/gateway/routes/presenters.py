@@ -6,6 +6,7 @@ from __future__ import annotations
 from screener.contract import schemas
 from services.gateway import views
 from services.gateway.models import Batch, Job, Resume
+from services.gateway.pipeline import UploadOutcome
 
 
 def job_out(job: Job) -> schemas.JobOut:
@@ -78,4 +79,20 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         stage_seconds=resume.stage_seconds or {},
         created_at=resume.created_at,
         updated_at=resume.updated_at,
+    )
+
+
+def upload_item(outcome: UploadOutcome) -> schemas.UploadItemOut:
+    """One uploaded file's outcome: the resume it became, or why it was refused."""
+    if outcome.error is not None:
+        return schemas.UploadItemOut(
+            filename=outcome.filename, error={"code": outcome.error.code, "message": outcome.error.message}
+        )
+    assert outcome.resume is not None
+    return schemas.UploadItemOut(
+        id=outcome.resume.id,
+        filename=outcome.filename,
+        sha256=outcome.resume.sha256,
+        status=outcome.resume.status,
+        duplicate=outcome.duplicate,
     )

@@ -13,8 +13,8 @@ from screener.contract import schemas
 from services.common.errors import BadFile, InvalidInput, NotFound
 from services.gateway import operations, views
 from services.gateway.deps import Ctx, Repo, UserId, client_host
-from services.gateway.pipeline import UploadItem, UploadOutcome
-from services.gateway.routes.presenters import resume_detail, resume_row
+from services.gateway.pipeline import UploadItem
+from services.gateway.routes.presenters import resume_detail, resume_row, upload_item
 
 router = APIRouter(tags=["resumes"])
 
@@ -42,7 +42,7 @@ async def upload_resumes(
     # The parts are spooled to disk past a megabyte; each is read when its turn comes.
     items = [UploadItem(upload.filename or "resume", upload.file) for upload in files]
     outcomes = await ctx.pipeline.register_files(r, user_id, job_id, items)
-    out = [_upload_item(outcome) for outcome in outcomes]
+    out = [upload_item(outcome) for outcome in outcomes]
     if all(item.error for item in out):
         raise BadFile(
             "none of the files can be screened",
@@ -165,19 +165,4 @@ async def analyze_resume(
         analysis_status=resume.analysis_status or "pending",
         analysis_kind=kind,  # type: ignore[arg-type]
         message=message,
-    )
-
-
-def _upload_item(outcome: UploadOutcome) -> schemas.UploadItemOut:
-    if outcome.error is not None:
-        return schemas.UploadItemOut(
-            filename=outcome.filename, error={"code": outcome.error.code, "message": outcome.error.message}
-        )
-    assert outcome.resume is not None
-    return schemas.UploadItemOut(
-        id=outcome.resume.id,
-        filename=outcome.filename,
-        sha256=outcome.resume.sha256,
-        status=outcome.resume.status,
-        duplicate=outcome.duplicate,
     )

@@ -20,6 +20,7 @@ from services.gateway.deps import Ctx, client_host
 from services.gateway.models import Task
 from services.gateway.pipeline import UploadItem, UploadOutcome
 from services.gateway.repository import Repository
+from services.gateway.routes.presenters import upload_item
 
 router = APIRouter(tags=["task token API"])
 _bearer = HTTPBearer(auto_error=False)
@@ -128,13 +129,11 @@ async def upload_files(
 
 
 def _file_out(outcome: UploadOutcome) -> dict[str, Any]:
-    if outcome.error is not None:
-        return {
-            "filename": outcome.filename,
-            "error": {"code": outcome.error.code, "message": outcome.error.message},
-        }
-    assert outcome.resume is not None
-    return {"resume_id": str(outcome.resume.id), "filename": outcome.filename, "duplicate": outcome.duplicate}
+    """The recruiter API's answer for the file, in the task API's words (resume_id for id)."""
+    item = upload_item(outcome)
+    if item.error is not None:
+        return {"filename": item.filename, "error": item.error}
+    return {"resume_id": str(item.id), "filename": item.filename, "duplicate": item.duplicate}
 
 
 async def _status(ctx: Ctx, task: Task) -> tuple[str, list[dict[str, Any]]]:
