@@ -111,8 +111,8 @@ def test_every_event_in_every_state_stale_runs_and_duplicates(
     job = create_job(account.client)
     cases = [(state, outcome) for state in STATES for outcome in EVENTS]
     pdf = render_pdf(SAMPLE_RESUMES[0].lines)
-    # One resume per case (each file differs by a byte so none is a duplicate of another); none is in a
-    # batch, so the mesh's own workers never touch them.
+    # One resume per case (each file differs by a byte so none is a duplicate of another). None is in a
+    # batch, and each reads as dispatched already, so the mesh's dispatcher never sends one to a worker.
     files = [(f"case-{i}.pdf", pdf + b"\n%" + str(i).encode()) for i in range(len(cases) + 3)]
     ids = [
         item["id"]
@@ -128,7 +128,7 @@ def test_every_event_in_every_state_stale_runs_and_duplicates(
         try:
             for resume_id, (state, _) in zip(ids, cases, strict=False):
                 await conn.execute(
-                    "UPDATE resumes SET status = $2, run_id = $3 WHERE id = $1",
+                    "UPDATE resumes SET status = $2, run_id = $3, dispatched_at = now() WHERE id = $1",
                     uuid.UUID(resume_id),
                     state,
                     runs[resume_id],
@@ -136,7 +136,7 @@ def test_every_event_in_every_state_stale_runs_and_duplicates(
             spare = ids[len(cases) :]
             for resume_id in spare:
                 await conn.execute(
-                    "UPDATE resumes SET status = 'ranking', run_id = $2 WHERE id = $1",
+                    "UPDATE resumes SET status = 'ranking', run_id = $2, dispatched_at = now() WHERE id = $1",
                     uuid.UUID(resume_id),
                     runs[resume_id],
                 )
@@ -194,7 +194,23 @@ def test_every_event_in_every_state_stale_runs_and_duplicates(
             await engine.dispose()
             await nc.close()
 
-    seen = asyncio.run(scenario())
+    async def settle() -> None:
+        # Rows left in progress would hold the dispatcher's window for the rest of the session.
+        conn = await asyncpg.connect(database)
+        try:
+            await conn.execute(
+                "UPDATE resumes SET status = 'failed', failure_reason = 'test' WHERE id = ANY($1::uuid[])"
+                " AND status IN ('queued', 'extracting', 'ranking')",
+                [uuid.UUID(i) for i in ids],
+            )
+        finally:
+            await conn.close()
+
+    try:
+        seen = asyncio.run(scenario())
+        counters = account.client.get(f"/api/jobs/{job['id']}").json()
+    finally:
+        asyncio.run(settle())
     for case, (stale, answer, state) in seen["cases"].items():  # type: ignore[attr-defined]
         assert stale == "ignored: stale run", case
         assert (answer, state) == EXPECTED[case], case
@@ -209,5 +225,4 @@ def test_every_event_in_every_state_stale_runs_and_duplicates(
     assert seen["rank_tasks"] == 3 + 1 + 1
     # The counters moved once per resume that finished here: completed by the ranking case and the first
     # of the duplicates; failed by the three cases in progress (the replayed failure was un-counted).
-    counters = account.client.get(f"/api/jobs/{job['id']}").json()
     assert (counters["completed_resumes"], counters["failed_resumes"]) == (2, 3)
