@@ -187,6 +187,15 @@ def request_analysis(resume_id: uuid.UUID | str) -> Call[schemas.AnalysisAccepte
     return Call("POST", f"/api/resumes/{resume_id}/analysis", schemas.AnalysisAccepted)
 
 
+def decide(resume_id: uuid.UUID | str, decision: str, note: str) -> Call[schemas.DecisionOut]:
+    body = schemas.DecisionCreate(decision=decision, note=note)  # type: ignore[arg-type]  # validated here
+    return Call("POST", f"/api/resumes/{resume_id}/decision", schemas.DecisionOut, body=body)
+
+
+def decisions(resume_id: uuid.UUID | str) -> Call[schemas.DecisionHistory]:
+    return Call("GET", f"/api/resumes/{resume_id}/decisions", schemas.DecisionHistory)
+
+
 def export(job_id: uuid.UUID | str, format: str) -> Call[str]:
     return Call("GET", f"/api/jobs/{job_id}/export", str, params={"format": format})
 

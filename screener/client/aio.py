@@ -215,6 +215,16 @@ class AsyncClient:
     async def request_analysis(self, resume_id: uuid.UUID | str) -> schemas.AnalysisAccepted:
         return await self.call(calls.request_analysis(resume_id))
 
+    async def decide(
+        self, resume_id: uuid.UUID | str, decision: str, *, note: str = ""
+    ) -> schemas.DecisionOut:
+        """Shortlist, hold or reject a candidate, with a note; every decision is kept."""
+        return await self.call(calls.decide(resume_id, decision, note))
+
+    async def decisions(self, resume_id: uuid.UUID | str) -> list[schemas.DecisionOut]:
+        """Who decided what on the candidate, and when, latest first."""
+        return (await self.call(calls.decisions(resume_id))).items
+
     # batches
     async def start_batch(
         self, job_id: uuid.UUID | str, resume_ids: list[uuid.UUID] | None = None

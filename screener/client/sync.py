@@ -195,7 +195,7 @@ class Client:
     def list_resumes(
         self, job_id: uuid.UUID | str, *, page: int = 1, page_size: int = 50, **filters: Any
     ) -> schemas.ResumePage:
-        """One page of the ranked table; filters: status, passed, sort, min_score, skill, q."""
+        """One page of the ranked table; filters: status, passed, sort, min_score, skill, q, decision."""
         return self.call(calls.list_resumes(job_id, page, page_size, **filters))
 
     def iter_resumes(
@@ -218,6 +218,14 @@ class Client:
 
     def request_analysis(self, resume_id: uuid.UUID | str) -> schemas.AnalysisAccepted:
         return self.call(calls.request_analysis(resume_id))
+
+    def decide(self, resume_id: uuid.UUID | str, decision: str, *, note: str = "") -> schemas.DecisionOut:
+        """Shortlist, hold or reject a candidate, with a note; every decision is kept."""
+        return self.call(calls.decide(resume_id, decision, note))
+
+    def decisions(self, resume_id: uuid.UUID | str) -> list[schemas.DecisionOut]:
+        """Who decided what on the candidate, and when, latest first."""
+        return (self.call(calls.decisions(resume_id))).items
 
     # batches
     def start_batch(

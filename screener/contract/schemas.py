@@ -73,6 +73,9 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 ResumeStatus = Literal["uploaded", "queued", "extracting", "ranking", "completed", "failed"]
 ResumeSort = Literal["rank", "score", "name", "uploaded"]
+# A person's decision on a candidate; "none" filters the candidates no one has decided on yet.
+DecisionKind = Literal["shortlist", "hold", "reject"]
+DecisionFilter = Literal["shortlist", "hold", "reject", "none"]
 
 
 class Readiness(BaseModel):
@@ -307,6 +310,7 @@ class ResumeRow(BaseModel):
         description="more files of the same candidate (same email or phone, or near-identical text): "
         "the candidate is ranked once",
     )
+    decision: DecisionKind | None = Field(default=None, description="the current decision, if any")
 
 
 RANKED_CSV_COLUMNS = [
@@ -321,6 +325,7 @@ RANKED_CSV_COLUMNS = [
     "summary",
     "reasons",
     "failure_reason",
+    "decision",
     "resume_id",
 ]
 
@@ -356,6 +361,7 @@ def ranked_csv(rows: list[ResumeRow]) -> str:
                 csv_text(row.summary or ""),
                 csv_text("; ".join(row.reasons)),
                 csv_text(row.failure_reason or ""),
+                row.decision or "",
                 row.id,
             ]
         )
@@ -426,8 +432,27 @@ class ResumeDetail(BaseModel):
         "no language model is configured",
     )
     stage_seconds: dict[str, Any]
+    decision: DecisionKind | None = Field(default=None, description="the current decision, if any")
     created_at: datetime
     updated_at: datetime
+
+
+class DecisionCreate(StrictModel):
+    decision: DecisionKind
+    note: str = Field(default="", max_length=2000, description="why: kept with the decision")
+
+
+class DecisionOut(BaseModel):
+    id: uuid.UUID
+    resume_id: uuid.UUID
+    decision: DecisionKind
+    note: str
+    decided_by: str = Field(description="the address of the person who decided")
+    created_at: datetime
+
+
+class DecisionHistory(BaseModel):
+    items: list[DecisionOut] = Field(description="every decision on the candidate, latest first")
 
 
 class AnalysisAccepted(BaseModel):

@@ -142,6 +142,7 @@ class Resume(Base):
         Index("ix_resumes_job_phone", "job_id", "phone_key", postgresql_where=text("phone_key IS NOT NULL")),
         Index("ix_resumes_text_bands", "text_bands", postgresql_using="gin"),
         Index("ix_resumes_same_as", "same_as"),
+        Index("ix_resumes_job_decision", "job_id", "decision"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
@@ -184,8 +185,26 @@ class Resume(Base):
     # Not a foreign key (its check would lock the first file's row out of the lock order); deleting a
     # first file hands its place to the next one (Repository.delete_resume).
     same_as: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    # The recruiter's current decision (shortlist, hold, reject) and when it was taken; every decision
+    # with its note is kept in decisions.
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Decision(Base):
+    """A person's decision on a candidate, with a note: the tool ranks, a person decides. Never edited;
+    a new decision is a new row, so the history says who decided what and when."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
+    resume_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resumes.id", ondelete="CASCADE"), index=True)
+    decided_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class AnalysisCacheRow(Base):

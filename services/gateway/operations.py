@@ -18,7 +18,7 @@ from services.common.job_understanding import DEFAULT_WEIGHTS, understand
 from services.common.knockout import DEFAULT_RULES, RULES
 from services.common.skills import SkillTaxonomy
 from services.gateway import views
-from services.gateway.models import Batch, Job, Resume
+from services.gateway.models import Batch, Decision, Job, Resume
 from services.gateway.pipeline import PipelineService, job_content_hash, job_spec
 from services.gateway.repository import Repository
 
@@ -188,6 +188,7 @@ class ResumeQuery:
     min_score: float | None = None
     skill: str | None = None
     text: str | None = None
+    decision: str | None = None
 
 
 @dataclass
@@ -214,9 +215,28 @@ async def list_resumes(
         skill=taxonomy.canonical_name(query.skill) if query.skill else None,
         text=query.text,
         search_names=not job.blind_screening,
+        decision=query.decision,
     )
     files = await r.same_candidate_files([resume.id for resume, _ in rows])
     return job, [Listed(resume, rank, files.get(resume.id, [])) for resume, rank in rows], total
+
+
+async def decide(
+    r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID, decision: str, note: str
+) -> tuple[Decision, str]:
+    """A recruiter's decision on one of their candidates, with the note; the history keeps every one."""
+    resume = await r.resume_for_owner(resume_id, owner_id, lock=True)
+    if resume is None:
+        raise NotFound("resume not found")
+    user = await r.user_by_id(owner_id)
+    assert user is not None
+    return await r.decide(resume, owner_id, decision, note.strip()), user.email
+
+
+async def decisions(r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> list[tuple[Decision, str]]:
+    if await r.resume_for_owner(resume_id, owner_id) is None:
+        raise NotFound("resume not found")
+    return await r.decisions_of(resume_id)
 
 
 @dataclass

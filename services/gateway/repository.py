@@ -16,6 +16,7 @@ from services.gateway.models import (
     AnalysisCacheRow,
     ApiKey,
     Batch,
+    Decision,
     EmailCode,
     Job,
     RefreshToken,
@@ -53,6 +54,42 @@ _HIT = text(
     """
 )
 _COUNT = text("SELECT count FROM rate_limits WHERE key = :key AND window_start = :window_start")
+
+
+def _page_filters(
+    job_id: uuid.UUID,
+    status: str | None,
+    passed: bool | None,
+    min_score: float | None,
+    skill: str | None,
+    text: str | None,
+    search_names: bool,
+    decision: str | None,
+) -> list[Any]:
+    """The conditions of a ranked page. One row per candidate: a file that repeats an earlier one of the
+    same candidate is listed with it."""
+    filters: list[Any] = [Resume.job_id == job_id, Resume.same_as.is_(None)]
+    if status:
+        filters.append(Resume.status == status)
+    if passed is not None:
+        filters.append(Resume.passed.is_(passed))
+    if min_score is not None:
+        filters.append(Resume.final_score >= min_score)
+    if skill:
+        # An exact skill name in the narrow column, not a containment test on the whole parse.
+        listed = func.concat(SKILL_SEPARATOR, Resume.skill_names, SKILL_SEPARATOR)
+        filters.append(listed.like(f"%{SKILL_SEPARATOR}{_literal(skill)}{SKILL_SEPARATOR}%"))
+    if text:
+        pattern = f"%{_literal(text)}%"
+        found_in = [Resume.skill_names.ilike(pattern)]
+        if search_names:
+            found_in += [Resume.candidate_name.ilike(pattern), Resume.filename.ilike(pattern)]
+        filters.append(or_(*found_in))
+    if decision == "none":
+        filters.append(Resume.decision.is_(None))
+    elif decision:
+        filters.append(Resume.decision == decision)
+    return filters
 
 
 class Repository:
@@ -303,6 +340,7 @@ class Repository:
         skill: str | None = None,
         text: str | None = None,
         search_names: bool = True,
+        decision: str | None = None,
     ) -> tuple[list[tuple[Resume, int | None]], int]:
         """One page of a job's resumes with each one's rank in the whole job (RANK_ORDER)."""
         rank = func.rank().over(order_by=RANK_ORDER)
@@ -311,24 +349,7 @@ class Repository:
             .where(Resume.job_id == job_id, Resume.final_score.is_not(None), Resume.same_as.is_(None))
             .subquery()
         )
-        # One row per candidate: a file that repeats an earlier one of the same candidate is listed with it.
-        filters = [Resume.job_id == job_id, Resume.same_as.is_(None)]
-        if status:
-            filters.append(Resume.status == status)
-        if passed is not None:
-            filters.append(Resume.passed.is_(passed))
-        if min_score is not None:
-            filters.append(Resume.final_score >= min_score)
-        if skill:
-            # An exact skill name in the narrow column, not a containment test on the whole parse.
-            listed = func.concat(SKILL_SEPARATOR, Resume.skill_names, SKILL_SEPARATOR)
-            filters.append(listed.like(f"%{SKILL_SEPARATOR}{_literal(skill)}{SKILL_SEPARATOR}%"))
-        if text:
-            pattern = f"%{_literal(text)}%"
-            found_in = [Resume.skill_names.ilike(pattern)]
-            if search_names:
-                found_in += [Resume.candidate_name.ilike(pattern), Resume.filename.ilike(pattern)]
-            filters.append(or_(*found_in))
+        filters = _page_filters(job_id, status, passed, min_score, skill, text, search_names, decision)
         order = {
             "rank": (*RANK_ORDER, Resume.created_at, Resume.id),
             "score": (Resume.final_score.desc().nulls_last(), Resume.created_at, Resume.id),
@@ -618,3 +639,24 @@ class Repository:
 
     async def prune_rate_limits(self, before: datetime) -> None:
         await self.session.execute(text("DELETE FROM rate_limits WHERE window_start < :old"), {"old": before})
+
+    # decisions
+
+    async def decide(self, resume: Resume, user_id: uuid.UUID, decision: str, note: str) -> Decision:
+        """A new decision on a resume (locked by the caller), which becomes its current one."""
+        row = Decision(resume_id=resume.id, decided_by=user_id, decision=decision, note=note)
+        self.session.add(row)
+        await self.session.flush()
+        await self.session.refresh(row)
+        resume.decision, resume.decided_at = decision, row.created_at
+        return row
+
+    async def decisions_of(self, resume_id: uuid.UUID) -> list[tuple[Decision, str]]:
+        """Every decision on a resume, latest first, with the address of who took it."""
+        rows = await self.session.execute(
+            select(Decision, User.email)
+            .join(User, User.id == Decision.decided_by)
+            .where(Decision.resume_id == resume_id)
+            .order_by(Decision.created_at.desc(), Decision.id)
+        )
+        return [(decision, email) for decision, email in rows.all()]

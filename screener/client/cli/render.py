@@ -59,7 +59,7 @@ def progress_bar() -> Progress:
     )
 
 
-COLUMNS = ("rank", "score", "result", "name", "matched skills", "missing skills", "summary")
+COLUMNS = ("rank", "score", "result", "name", "decision", "matched skills", "missing skills", "summary")
 
 
 def listed(items: list[str], most: int = 5) -> str:
@@ -91,6 +91,7 @@ def print_ranked(rows: list[schemas.ResumeRow], output: str, job: schemas.JobOut
             result,
             (r.candidate_name or r.filename)
             + (f" (+{len(r.other_files)} more files)" if r.other_files else ""),
+            r.decision or "",
             listed(r.matched_skills),
             listed(r.missing_skills),
             r.summary or "",
@@ -120,6 +121,8 @@ def _head(resume: schemas.ResumeDetail, parsed: dict[str, Any]) -> Panel:
     head = [f"[bold]{name}[/bold]  {resume.filename}", f"status {resume.status}"]
     if resume.final_score is not None:
         head.append(f"score {resume.final_score:.1f}  rank {resume.rank or '-'}  {verdict}")
+    if resume.decision:
+        head.append(f"decision: [bold]{resume.decision}[/bold]")
     if resume.failure:
         head.append(f"[red]failed: {resume.failure.get('reason')}: {resume.failure.get('message')}[/red]")
     contact = parsed.get("contact") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from screener.contract import schemas
 from services.gateway import views
-from services.gateway.models import Batch, Job, Resume
+from services.gateway.models import Batch, Decision, Job, Resume
 from services.gateway.pipeline import UploadOutcome
 
 
@@ -40,6 +40,7 @@ def resume_row(
         missing_skills=missing,
         summary=(resume.ranking or {}).get("summary"),
         reasons=list((resume.ranking or {}).get("reasons", [])),
+        decision=resume.decision,  # type: ignore[arg-type]  # stored from a DecisionKind
     )
 
 
@@ -77,6 +78,7 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         analysis=resume.analysis,
         analysis_label=views.analysis_label(resume.analysis),
         stage_seconds=resume.stage_seconds or {},
+        decision=resume.decision,  # type: ignore[arg-type]  # stored from a DecisionKind
         created_at=resume.created_at,
         updated_at=resume.updated_at,
     )
@@ -95,4 +97,15 @@ def upload_item(outcome: UploadOutcome) -> schemas.UploadItemOut:
         sha256=outcome.resume.sha256,
         status=outcome.resume.status,
         duplicate=outcome.duplicate,
+    )
+
+
+def decision_out(decision: Decision, decided_by: str) -> schemas.DecisionOut:
+    return schemas.DecisionOut(
+        id=decision.id,
+        resume_id=decision.resume_id,
+        decision=decision.decision,  # type: ignore[arg-type]
+        note=decision.note,
+        decided_by=decided_by,
+        created_at=decision.created_at,
     )

@@ -14,7 +14,7 @@ from services.common.errors import BadFile, InvalidInput, NotFound
 from services.gateway import operations, views
 from services.gateway.deps import Ctx, Repo, UserId, client_host
 from services.gateway.pipeline import UploadItem
-from services.gateway.routes.presenters import resume_detail, resume_row, upload_item
+from services.gateway.routes.presenters import decision_out, resume_detail, resume_row, upload_item
 
 router = APIRouter(tags=["resumes"])
 
@@ -71,8 +71,11 @@ async def list_resumes(
     q: Annotated[
         str | None, Query(max_length=100, description="text in the name, file name or skills")
     ] = None,
+    decision: Annotated[
+        schemas.DecisionFilter | None, Query(description="the current decision; none: not decided yet")
+    ] = None,
 ) -> schemas.ResumePage:
-    query = operations.ResumeQuery(page, page_size, status, passed, sort, min_score, skill, q)
+    query = operations.ResumeQuery(page, page_size, status, passed, sort, min_score, skill, q, decision)
     job, listed, total = await operations.list_resumes(r, ctx.taxonomy, user_id, job_id, query)
     items = []
     for entry in listed:
@@ -166,3 +169,29 @@ async def analyze_resume(
         analysis_kind=kind,  # type: ignore[arg-type]
         message=message,
     )
+
+
+@router.post(
+    "/api/resumes/{resume_id}/decision",
+    status_code=201,
+    response_model=schemas.DecisionOut,
+    responses=schemas.error_responses(401, 404, 422),
+)
+async def decide(
+    resume_id: uuid.UUID, body: schemas.DecisionCreate, user_id: UserId, r: Repo
+) -> schemas.DecisionOut:
+    """Shortlist, hold or reject a candidate, with a note: the ranking suggests, a person decides. Every
+    decision is kept; the latest is the candidate's current one."""
+    decision, by = await operations.decide(r, user_id, resume_id, body.decision, body.note)
+    return decision_out(decision, by)
+
+
+@router.get(
+    "/api/resumes/{resume_id}/decisions",
+    response_model=schemas.DecisionHistory,
+    responses=schemas.error_responses(401, 404, 422),
+)
+async def decision_history(resume_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.DecisionHistory:
+    """Who decided what on the candidate, and when, latest first."""
+    rows = await operations.decisions(r, user_id, resume_id)
+    return schemas.DecisionHistory(items=[decision_out(d, by) for d, by in rows])
