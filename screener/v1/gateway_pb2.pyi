@@ -509,6 +509,7 @@ class ResumeRow(_message.Message):
     MISSING_SKILLS_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     REASONS_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     filename: _builtins.str
     status: _builtins.str
@@ -520,6 +521,8 @@ class ResumeRow(_message.Message):
     failure_reason: _builtins.str
     summary: _builtins.str
     """the score in plain language"""
+    decision: _builtins.str
+    """the current decision: shortlist, hold, reject, or empty"""
     @_builtins.property
     def matched_skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -543,10 +546,11 @@ class ResumeRow(_message.Message):
         missing_skills: _abc.Iterable[_builtins.str] | None = ...,
         summary: _builtins.str = ...,
         reasons: _abc.Iterable[_builtins.str] | None = ...,
+        decision: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_final_score", b"_final_score", "_passed", b"_passed", "_rank", b"_rank", "final_score", b"final_score", "passed", b"passed", "rank", b"rank"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_final_score", b"_final_score", "_passed", b"_passed", "_rank", b"_rank", "candidate_name", b"candidate_name", "failure_reason", b"failure_reason", "filename", b"filename", "final_score", b"final_score", "id", b"id", "matched_skills", b"matched_skills", "missing_skills", b"missing_skills", "passed", b"passed", "rank", b"rank", "reasons", b"reasons", "status", b"status", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_final_score", b"_final_score", "_passed", b"_passed", "_rank", b"_rank", "candidate_name", b"candidate_name", "decision", b"decision", "failure_reason", b"failure_reason", "filename", b"filename", "final_score", b"final_score", "id", b"id", "matched_skills", b"matched_skills", "missing_skills", b"missing_skills", "passed", b"passed", "rank", b"rank", "reasons", b"reasons", "status", b"status", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__final_score: _TypeAlias = _typing.Literal["final_score"]  # noqa: Y015
     _WhichOneofArgType__final_score: _TypeAlias = _typing.Literal["_final_score", b"_final_score"]  # noqa: Y015
@@ -602,6 +606,7 @@ class ListResumesRequest(_message.Message):
     MIN_SCORE_FIELD_NUMBER: _builtins.int
     SKILL_FIELD_NUMBER: _builtins.int
     QUERY_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     page: _builtins.int
     """from 1; 0 means 1"""
@@ -615,6 +620,8 @@ class ListResumesRequest(_message.Message):
     skill: _builtins.str
     query: _builtins.str
     """text in the name, file name or skills"""
+    decision: _builtins.str
+    """shortlist, hold, reject, or none (not decided yet)"""
     def __init__(
         self,
         *,
@@ -627,10 +634,11 @@ class ListResumesRequest(_message.Message):
         min_score: _builtins.float | None = ...,
         skill: _builtins.str = ...,
         query: _builtins.str = ...,
+        decision: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_min_score", b"_min_score", "_passed", b"_passed", "min_score", b"min_score", "passed", b"passed"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_min_score", b"_min_score", "_passed", b"_passed", "job_id", b"job_id", "min_score", b"min_score", "page", b"page", "page_size", b"page_size", "passed", b"passed", "query", b"query", "skill", b"skill", "sort", b"sort", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_min_score", b"_min_score", "_passed", b"_passed", "decision", b"decision", "job_id", b"job_id", "min_score", b"min_score", "page", b"page", "page_size", b"page_size", "passed", b"passed", "query", b"query", "skill", b"skill", "sort", b"sort", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__min_score: _TypeAlias = _typing.Literal["min_score"]  # noqa: Y015
     _WhichOneofArgType__min_score: _TypeAlias = _typing.Literal["_min_score", b"_min_score"]  # noqa: Y015
@@ -671,6 +679,69 @@ class ListResumesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListResumesResponse: _TypeAlias = ListResumesResponse  # noqa: Y015
+
+@_typing.final
+class DecideRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESUME_ID_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    resume_id: _builtins.str
+    decision: _builtins.str
+    """shortlist, hold or reject"""
+    note: _builtins.str
+    """why; at most 2,000 characters"""
+    def __init__(
+        self,
+        *,
+        resume_id: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "note", b"note", "resume_id", b"resume_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideRequest: _TypeAlias = DecideRequest  # noqa: Y015
+
+@_typing.final
+class Decision(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    RESUME_ID_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    resume_id: _builtins.str
+    decision: _builtins.str
+    note: _builtins.str
+    decided_by: _builtins.str
+    """the address of the person who decided"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        resume_id: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        note: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "decided_by", b"decided_by", "decision", b"decision", "id", b"id", "note", b"note", "resume_id", b"resume_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Decision: _TypeAlias = Decision  # noqa: Y015
 
 @_typing.final
 class GetResumeRequest(_message.Message):

@@ -208,6 +208,11 @@ class ScreeningServiceStub:
                 request_serializer=screener_dot_v1_dot_gateway__pb2.GetResumeRequest.SerializeToString,
                 response_deserializer=screener_dot_v1_dot_gateway__pb2.ResumeDetail.FromString,
                 _registered_method=True)
+        self.Decide = channel.unary_unary(
+                '/screener.v1.ScreeningService/Decide',
+                request_serializer=screener_dot_v1_dot_gateway__pb2.DecideRequest.SerializeToString,
+                response_deserializer=screener_dot_v1_dot_gateway__pb2.Decision.FromString,
+                _registered_method=True)
 
 
 class ScreeningServiceServicer:
@@ -280,6 +285,13 @@ class ScreeningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Decide(self, request, context):
+        """Shortlist, hold or reject a candidate with a note: the ranking suggests, a person decides.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScreeningServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -332,6 +344,11 @@ def add_ScreeningServiceServicer_to_server(servicer, server):
                     servicer.GetResume,
                     request_deserializer=screener_dot_v1_dot_gateway__pb2.GetResumeRequest.FromString,
                     response_serializer=screener_dot_v1_dot_gateway__pb2.ResumeDetail.SerializeToString,
+            ),
+            'Decide': grpc.unary_unary_rpc_method_handler(
+                    servicer.Decide,
+                    request_deserializer=screener_dot_v1_dot_gateway__pb2.DecideRequest.FromString,
+                    response_serializer=screener_dot_v1_dot_gateway__pb2.Decision.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -607,6 +624,33 @@ class ScreeningService:
             '/screener.v1.ScreeningService/GetResume',
             screener_dot_v1_dot_gateway__pb2.GetResumeRequest.SerializeToString,
             screener_dot_v1_dot_gateway__pb2.ResumeDetail.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Decide(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/screener.v1.ScreeningService/Decide',
+            screener_dot_v1_dot_gateway__pb2.DecideRequest.SerializeToString,
+            screener_dot_v1_dot_gateway__pb2.Decision.FromString,
             options,
             channel_credentials,
             insecure,

@@ -94,6 +94,8 @@ class ScreeningServiceStub:
     ListResumes: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListResumesRequest, _gateway_pb2.ListResumesResponse]
     """The ranked list of a job's resumes, with the REST API's paging, sorting and filters."""
     GetResume: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetResumeRequest, _gateway_pb2.ResumeDetail]
+    Decide: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideRequest, _gateway_pb2.Decision]
+    """Shortlist, hold or reject a candidate with a note: the ranking suggests, a person decides."""
 
 @_typing.type_check_only
 class ScreeningServiceAsyncStub(ScreeningServiceStub):
@@ -118,6 +120,8 @@ class ScreeningServiceAsyncStub(ScreeningServiceStub):
     ListResumes: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListResumesRequest, _gateway_pb2.ListResumesResponse]  # type: ignore[assignment]
     """The ranked list of a job's resumes, with the REST API's paging, sorting and filters."""
     GetResume: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetResumeRequest, _gateway_pb2.ResumeDetail]  # type: ignore[assignment]
+    Decide: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideRequest, _gateway_pb2.Decision]  # type: ignore[assignment]
+    """Shortlist, hold or reject a candidate with a note: the ranking suggests, a person decides."""
 
 class ScreeningServiceServicer(metaclass=_abc_1.ABCMeta):
     """The screening API for platform teams: the REST surface over gRPC. Every call carries an API key
@@ -199,5 +203,13 @@ class ScreeningServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetResumeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.ResumeDetail, _abc.Awaitable[_gateway_pb2.ResumeDetail]]: ...
+
+    @_abc_1.abstractmethod
+    def Decide(
+        self,
+        request: _gateway_pb2.DecideRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Decision, _abc.Awaitable[_gateway_pb2.Decision]]:
+        """Shortlist, hold or reject a candidate with a note: the ranking suggests, a person decides."""
 
 def add_ScreeningServiceServicer_to_server(servicer: ScreeningServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

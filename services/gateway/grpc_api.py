@@ -8,12 +8,12 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import get_args
+from typing import TypeVar, get_args
 
 import grpc
 from google.protobuf.json_format import ParseDict
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -28,7 +28,9 @@ from services.gateway.pipeline import UploadItem
 from services.gateway.repository import Repository
 
 RESUME_STATUSES = get_args(schemas.ResumeStatus)
+M = TypeVar("M", bound=BaseModel)
 SORTS = get_args(schemas.ResumeSort)
+DECISION_FILTERS = get_args(schemas.DecisionFilter)
 
 
 # An uploaded file is kept in memory up to this size, on disk past it.
@@ -85,13 +87,13 @@ def _id(value: str, what: str) -> uuid.UUID:
         raise InvalidInput(f"{what} must be a UUID, not {value[:60]!r}") from None
 
 
-def _validated(model: type[schemas.JobCreate], data: dict) -> schemas.JobCreate:
+def _validated(model: type[M], data: dict) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         details = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         problems = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])
-        raise InvalidInput(f"the job is not valid: {problems}", details=details) from None
+        raise InvalidInput(f"the request is not valid: {problems}", details=details) from None
 
 
 def job_create_from(draft: gateway_pb2.JobDraft) -> schemas.JobCreate:
@@ -170,6 +172,7 @@ def row_message(
         missing_skills=missing,
         summary=ranking.get("summary") or "",
         reasons=list(ranking.get("reasons", [])),
+        decision=resume.decision or "",
     )
     if resume.final_score is not None:
         message.final_score = resume.final_score
@@ -374,6 +377,8 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
             raise InvalidInput(f"status is one of {', '.join(RESUME_STATUSES)}")
         if request.sort and request.sort not in SORTS:
             raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
+        if request.decision and request.decision not in DECISION_FILTERS:
+            raise InvalidInput(f"decision is one of {', '.join(DECISION_FILTERS)}")
         query = operations.ResumeQuery(
             page=page,
             page_size=page_size,
@@ -383,6 +388,7 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
             min_score=request.min_score if request.HasField("min_score") else None,
             skill=request.skill[:100] or None,
             text=request.query[:100] or None,
+            decision=request.decision or None,
         )
         async with self._repo() as r:
             job, listed, total = await operations.list_resumes(
@@ -404,3 +410,21 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
                 r, owner, _id(request.resume_id, "resume_id"), reveal=request.reveal
             )
         return detail_message(view)
+
+    async def Decide(
+        self, request: gateway_pb2.DecideRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Decision:
+        owner = await self._owner(context)
+        body = _validated(schemas.DecisionCreate, {"decision": request.decision, "note": request.note})
+        async with self._repo() as r:
+            made, by = await operations.decide(
+                r, owner, _id(request.resume_id, "resume_id"), body.decision, body.note
+            )
+        return gateway_pb2.Decision(
+            id=str(made.id),
+            resume_id=str(made.resume_id),
+            decision=made.decision,
+            note=made.note,
+            decided_by=by,
+            created_at=_timestamp(made.created_at),
+        )

@@ -118,3 +118,39 @@ def test_the_cli_decides_and_prints_the_history(mesh: Mesh, account: Account, tm
     assert account.client.get(f"/api/resumes/{resume_id}").json()["decision"] == "shortlist"
     refused = screener("decide", resume_id[:8], "maybe")
     assert refused.returncode == 2  # a usage error: not one of shortlist, hold, reject
+
+
+def test_decisions_over_grpc(mesh: Mesh, account: Account) -> None:
+    import asyncio
+
+    import grpc
+
+    from screener.v1 import gateway_pb2, gateway_pb2_grpc
+    from tests.gateway.test_grpc_api import _auth, _key
+
+    job_id, rows = _ranked_job(account)
+    key = _key(account, "decisions")
+
+    async def scenario() -> tuple[gateway_pb2.Decision, list[str], grpc.StatusCode]:
+        async with grpc.aio.insecure_channel(mesh.grpc_address("gateway")) as channel:
+            stub = gateway_pb2_grpc.ScreeningServiceStub(channel)
+            made = await stub.Decide(
+                gateway_pb2.DecideRequest(resume_id=rows[0]["id"], decision="hold", note="second interview"),
+                metadata=_auth(key),
+            )
+            held = await stub.ListResumes(
+                gateway_pb2.ListResumesRequest(job_id=job_id, decision="hold"), metadata=_auth(key)
+            )
+            try:
+                await stub.Decide(
+                    gateway_pb2.DecideRequest(resume_id=rows[0]["id"], decision="maybe"), metadata=_auth(key)
+                )
+            except grpc.aio.AioRpcError as exc:
+                refused = exc.code()
+            return made, [f"{row.id}:{row.decision}" for row in held.items], refused
+
+    made, held, refused = asyncio.run(scenario())
+    assert (made.decision, made.note, made.decided_by) == ("hold", "second interview", account.email)
+    assert held == [f"{rows[0]['id']}:hold"]
+    assert refused == grpc.StatusCode.INVALID_ARGUMENT
+    assert account.client.get(f"/api/resumes/{rows[0]['id']}").json()["decision"] == "hold"
