@@ -50,6 +50,7 @@ def _request(
             "/api/jobs/{job_id}": {"title": "Renamed by someone else"},
             "/api/batches": {"job_id": ids["job_id"], "resume_ids": [ids["resume_id"]]},
             "/api/keys": {"name": "intruder"},
+            "/api/resumes/{resume_id}/decision": {"decision": "reject", "note": "by someone else"},
         }.get(path, {})
     return client.request(method.upper(), url, headers=headers, **kwargs)
 
@@ -158,11 +159,12 @@ def test_every_secured_route_refuses_strangers_forgers_and_task_tokens(
                 answer = _request(client, method, path, stranger, ids)
                 assert answer.status_code == 404, (method, path, answer.status_code, answer.text)
             checked += 1
-    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 20
+    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 22
 
     # Nothing the refused callers tried changed anything.
     assert owner.get(f"/api/jobs/{job['id']}").json()["title"] == SAMPLE_JOB["title"]
     assert owner.get(f"/api/resumes/{resume_id}").json()["status"] == "completed"
+    assert owner.get(f"/api/resumes/{resume_id}").json()["decision"] is None
     assert [k["revoked_at"] for k in owner.get("/api/keys").json()["items"]] == [None]
     assert all(j["id"] != job["id"] for j in other_account.client.get("/api/jobs").json()["items"])
 
@@ -188,6 +190,7 @@ def test_every_rpc_refuses_callers_without_a_key_and_hides_other_owners_things(
         "WatchBatch": gateway_pb2.WatchBatchRequest(batch_id=batch["id"]),
         "ListResumes": gateway_pb2.ListResumesRequest(job_id=job["id"]),
         "GetResume": gateway_pb2.GetResumeRequest(resume_id=resume_id),
+        "Decide": gateway_pb2.DecideRequest(resume_id=resume_id, decision="reject"),
         "UploadResumes": None,
     }
     methods = set(gateway_pb2.DESCRIPTOR.services_by_name["ScreeningService"].methods_by_name)
