@@ -23,6 +23,7 @@ from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
 from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, is_job_upload
 from services.gateway.routes import api_keys, auth, batches, health, jobs, resumes, token_api
+from services.gateway.routes.docs import mount_docs
 
 __all__ = ["create_app"]
 
@@ -43,8 +44,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
         title="Screener API",
         version="1.0",
         description="Resume screening: upload resumes to a job, start a batch, read the ranked results.",
+        docs_url=None,  # served from our own copy of Swagger UI (routes/docs.py), not a CDN
+        redoc_url=None,
     )
     app.state.ctx = ctx
+    mount_docs(app)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -76,6 +80,28 @@ def create_app(ctx: ApiContext) -> FastAPI:
                 HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
                 reset_log_context(token)
 
+    add_error_handlers(app)
+    for module in (token_api, health, auth, jobs, resumes, batches, api_keys):
+        app.include_router(module.router)
+
+    def body_limit(method: str, path: str) -> int:
+        if is_job_upload(method, path):
+            return ctx.max_files_per_upload * ctx.max_file_bytes + MULTIPART_OVERHEAD
+        if (method, path) == ("POST", "/upload_files"):
+            return ctx.limits.task_max_bytes + MULTIPART_OVERHEAD
+        return ctx.limits.max_json_body_bytes
+
+    def is_upload(method: str, path: str) -> bool:
+        return is_job_upload(method, path) or (method, path) == ("POST", "/upload_files")
+
+    app.add_middleware(BodyLimit, limit_for=body_limit, is_upload=is_upload, slots=lambda: ctx.upload_slots)
+    return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """One error body everywhere: {"error": {"code", "message", "details"}}, with the HTTP status of
+    each error kind."""
+
     @app.exception_handler(ScreeningError)
     async def screening_error(_: Request, exc: ScreeningError) -> JSONResponse:
         retry_after = getattr(exc, "retry_after", None)
@@ -100,19 +126,3 @@ def create_app(ctx: ApiContext) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, "http_error", str(exc.detail))
-
-    for module in (token_api, health, auth, jobs, resumes, batches, api_keys):
-        app.include_router(module.router)
-
-    def body_limit(method: str, path: str) -> int:
-        if is_job_upload(method, path):
-            return ctx.max_files_per_upload * ctx.max_file_bytes + MULTIPART_OVERHEAD
-        if (method, path) == ("POST", "/upload_files"):
-            return ctx.limits.task_max_bytes + MULTIPART_OVERHEAD
-        return ctx.limits.max_json_body_bytes
-
-    def is_upload(method: str, path: str) -> bool:
-        return is_job_upload(method, path) or (method, path) == ("POST", "/upload_files")
-
-    app.add_middleware(BodyLimit, limit_for=body_limit, is_upload=is_upload, slots=lambda: ctx.upload_slots)
-    return app
