@@ -19,6 +19,11 @@ SEVERITIES = ("hard", "soft", "off")
 SOFT_PENALTY = 0.9  # each failed soft rule multiplies the score by this
 
 
+def as_stated(resume: resume_pb2.ParsedResume) -> str:
+    """How years the candidate states (no dated entry) are marked wherever they are shown."""
+    return " (as stated)" if resume.years_source == "stated" else ""
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the rules read: the scored resume, what the job asks, and the skill matching's outcome."""
@@ -33,8 +38,7 @@ class Facts:
 
     @property
     def years_text(self) -> str:
-        stated = " (as stated)" if self.resume.years_source == "stated" else ""
-        return f"{self.years:g} years of experience{stated}"
+        return f"{self.years:g} years of experience{as_stated(self.resume)}"
 
 
 @dataclass(frozen=True)

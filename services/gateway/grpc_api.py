@@ -363,7 +363,9 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
             update = gateway_pb2.BatchUpdate(
                 batch=batch_message(progress.batch, self.ctx.limits.batch_stall_seconds)
             )
-            update.finished.extend(row_message(resume, None, progress.job) for resume in progress.finished)
+            job = progress.job
+            assert job is not None  # followed with outcomes
+            update.finished.extend(row_message(resume, None, job) for resume in progress.finished)
             yield update
 
     async def ListResumes(

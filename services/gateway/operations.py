@@ -275,7 +275,7 @@ class BatchProgress:
     """One change of a batch, and the resumes that finished since the last change."""
 
     batch: Batch
-    job: Job
+    job: Job | None = None  # with outcomes only
     finished: list[Resume] = field(default_factory=list)
 
 
@@ -287,10 +287,12 @@ async def watch_batch(
     stall_seconds: float,
     max_seconds: float,
     poll_seconds: float = 0.5,
+    outcomes: bool = True,
 ) -> AsyncIterator[BatchProgress]:
     """A batch's progress as it changes, for every transport that follows one (SSE, gRPC WatchBatch,
     the task API's wait): an update whenever its state changes or resumes finish, the last one when it
-    is done; it stops after max_seconds. NotFound when the batch is not the owner's (or is deleted)."""
+    is done; it stops after max_seconds. NotFound when the batch is not the owner's (or is deleted).
+    Without `outcomes`, only the batch is read: no job, no finished resumes."""
     reported: set[uuid.UUID] = set()
     since: datetime | None = None
     last: tuple | None = None
@@ -301,10 +303,11 @@ async def watch_batch(
             r = Repository(db)
             # The batch first: once it reads "done", every outcome is already committed.
             batch = await owned_batch(r, owner_id, batch_id)
-            job = await owned_job(r, owner_id, batch.job_id)
-            finished = await r.finished_in_batch(
-                batch_id, None if since is None else since - FINISH_LOOK_BACK
-            )
+            job, finished = None, []
+            if outcomes:
+                job = await owned_job(r, owner_id, batch.job_id)
+                look_back = None if since is None else since - FINISH_LOOK_BACK
+                finished = await r.finished_in_batch(batch_id, look_back)
         fresh = []
         for resume in finished:
             since = resume.updated_at if since is None else max(since, resume.updated_at)

@@ -537,8 +537,8 @@ class Repository:
     async def task_by_token_hash(self, token_hash: str) -> Task | None:
         return await self.session.scalar(select(Task).where(Task.token_hash == token_hash))
 
-    async def task_for_update(self, task_id: uuid.UUID) -> Task | None:
-        return await self.session.get(Task, task_id, with_for_update=True)
+    async def task(self, task_id: uuid.UUID) -> Task | None:
+        return await self.session.get(Task, task_id)
 
     async def job_holdings(self, job_id: uuid.UUID) -> tuple[int, int]:
         """How many files a job holds, and their bytes."""

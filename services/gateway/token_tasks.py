@@ -65,7 +65,7 @@ async def start(ctx: ApiContext, r: Repository, task: Task, role: str, descripti
         batch = await ctx.pipeline.rescore_job(r, job)
     if batch is None:
         raise InvalidInput("upload files with /upload_files first")
-    stored = await r.task_for_update(task.id)
+    stored = await r.task(task.id)
     assert stored is not None
     stored.batch_id = task.batch_id = batch.id
     return batch

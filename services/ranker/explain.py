@@ -89,7 +89,7 @@ def _band(score: float, passed: bool) -> str:
 
 
 def plain_summary(
-    result: resume_pb2.RankResult, years: float, min_years: float, *, stated_years: bool = False
+    result: resume_pb2.RankResult, years: float, min_years: float, *, years_mark: str = ""
 ) -> str:
     """A sentence a recruiter can read aloud, from the same facts as the score. A rule that failed is
     stated in place of its fact, once, with whether it knocks the candidate out."""
@@ -112,11 +112,10 @@ def plain_summary(
     preferred = [m for m in result.skill_matches if not m.required]
     if preferred:
         facts.append(f"{sum(m.matched for m in preferred)} of {len(preferred)} preferred skills")
-    as_stated = " (as stated)" if stated_years else ""
     if min_years > 0:
-        facts.append(stated("min_years", f"{years:g} years{as_stated} where {min_years:g} are required"))
+        facts.append(stated("min_years", f"{years:g} years{years_mark} where {min_years:g} are required"))
     else:
-        facts.append(f"{years:g} years of experience{as_stated}")
+        facts.append(f"{years:g} years of experience{years_mark}")
     if "education" in failed:
         facts.append(stated("education", ""))
     title = result.components.title

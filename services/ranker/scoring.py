@@ -32,7 +32,7 @@ import yaml
 
 from screener.v1 import resume_pb2
 from services.common.job_understanding import DEFAULT_WEIGHTS, SENIORITY_RANK, seniority_of, understand
-from services.common.knockout import DEFAULT_RULES, SEVERITIES, Facts, screen
+from services.common.knockout import DEFAULT_RULES, SEVERITIES, Facts, as_stated, screen
 from services.common.metrics import PHASE_SECONDS
 from services.common.redaction import scoring_view
 from services.common.skills import SkillTaxonomy, normalize_text
@@ -189,10 +189,10 @@ class _Vectors:
         )
 
 
-def semantic_fit(similarities: np.ndarray, vectors: _Vectors, has_document: bool) -> float:
-    """How the whole resume and its best part match the job, and how well each of the job's
-    requirements is met somewhere in the resume (weighted 2:3)."""
-    whole = float(similarities[0]) if has_document else float(similarities.max())
+def semantic_fit(similarities: np.ndarray, vectors: _Vectors) -> float:
+    """How the whole resume (the first passage) and its best part match the job, and how well each of
+    the job's requirements is met somewhere in the resume (weighted 2:3)."""
+    whole = float(similarities[0])
     overall = (0.5 * whole + float(similarities.max())) / 1.5
     if len(vectors.requirements):
         evidence = np.vstack([vectors.passages, vectors.titles]) if len(vectors.titles) else vectors.passages
@@ -366,7 +366,7 @@ class Scorer:
         if skills is None:
             skills, weights = 0.0, {**weights, "skills": 0.0}  # a job with no skills does not score them
         components = {
-            "semantic": semantic_fit(similarities, vectors, plan.passages[0].kind == "document"),
+            "semantic": semantic_fit(similarities, vectors),
             "lexical": lexical_scorer.score(resume.full_text),
             "skills": skills,
             "experience": experience_fit(resume, understanding, plan.titles),
@@ -387,9 +387,9 @@ class Scorer:
         result.items.extend(item_relevance(plan.passages, similarities, lexical_scorer))
         result.evidence.extend(self._evidence(resume, lexical_scorer))
         years, min_years = resume.total_years_experience, understanding.min_years
-        stated = resume.years_source == "stated"
-        result.explanation = self._explain(result, years, min_years, stated)
-        result.summary = plain_summary(result, years, min_years, stated_years=stated)
+        mark = as_stated(resume)
+        result.explanation = self._explain(result, years, min_years, mark)
+        result.summary = plain_summary(result, years, min_years, years_mark=mark)
         return result
 
     def _title_fit(self, job: resume_pb2.JobSpec, vectors: _Vectors) -> float:
@@ -495,7 +495,7 @@ class Scorer:
         return [line[:300] for _, line in sorted(scored)[:3]]
 
     @staticmethod
-    def _explain(result: resume_pb2.RankResult, years: float, min_years: float, stated: bool) -> str:
+    def _explain(result: resume_pb2.RankResult, years: float, min_years: float, years_mark: str) -> str:
         """The score's arithmetic, then the facts behind it."""
         parts = [f"Score {arithmetic(result)}"]
         required = [m for m in result.skill_matches if m.required]
@@ -505,8 +505,7 @@ class Scorer:
         if preferred:
             parts.append(f"{sum(m.matched for m in preferred)}/{len(preferred)} preferred skills")
         parts.append(
-            f"{years:g} years of experience"
-            + (" (as stated)" if stated else "")
+            f"{years:g} years of experience{years_mark}"
             + (f" against {min_years:g} required" if min_years else "")
         )
         best = max(result.items, key=lambda item: item.score, default=None)

@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 
-MAIN_EXAMPLE = """examples:
-  screener up                                   # the whole mesh on this machine
+LOCAL_EXAMPLE = "  screener up                                   # the whole mesh on this machine\n"
+CLIENT_EXAMPLE = """\
   screener login --email recruiter@example.com
   screener screen --job job.yaml resumes/       # upload, screen, print the ranked table
   screener resume show <id>
@@ -57,7 +57,7 @@ def _local_commands() -> Callable[[Any], None] | None:
 
 def build_parser() -> argparse.ArgumentParser:
     local = _local_commands()
-    examples = MAIN_EXAMPLE if local else MAIN_EXAMPLE.replace(MAIN_EXAMPLE.splitlines()[1] + "\n", "")
+    examples = "examples:\n" + (LOCAL_EXAMPLE if local else "") + CLIENT_EXAMPLE
     parser = argparse.ArgumentParser(
         prog="screener",
         description="Screener: resume screening mesh.",

@@ -48,6 +48,7 @@ async def batch_events(ctx: Ctx, batch_id: uuid.UUID, user_id: UserId, r: Repo) 
             batch_id,
             stall_seconds=ctx.limits.batch_stall_seconds,
             max_seconds=ctx.sse_max_seconds,
+            outcomes=False,
         )
         with contextlib.suppress(NotFound):  # deleted while followed: the stream ends
             async for update in updates:

@@ -159,6 +159,7 @@ async def process_task(ctx: Ctx, task: CurrentTask, body: ProcessRequest) -> JSO
         batch.id,
         stall_seconds=ctx.limits.batch_stall_seconds,
         max_seconds=body.wait_seconds,
+        outcomes=False,
     )
     async for _ in updates:  # until the batch is done or the wait is over
         pass
