@@ -194,6 +194,16 @@ class RuleInForce(BaseModel):
     explanation: str
 
 
+class SkillSuggestion(BaseModel):
+    name: str = Field(description="the skill's name in the taxonomy")
+    family: str
+
+
+class SkillSuggestions(BaseModel):
+    items: list[SkillSuggestion]
+    taxonomy_version: int
+
+
 class JobPreview(BaseModel):
     """What the ranker will read from a job, before it is created: the recruiter's own lists win, and what
     they leave out is derived from the description."""
@@ -242,6 +252,8 @@ class JobOut(BaseModel):
     total_resumes: int
     completed_resumes: int
     failed_resumes: int
+    shortlisted_resumes: int = Field(default=0, description="resumes whose current decision is shortlist")
+    running_batch_id: uuid.UUID | None = Field(default=None, description="the batch in progress, if any")
     last_updated_at: datetime
     created_at: datetime
 

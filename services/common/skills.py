@@ -72,6 +72,24 @@ class SkillTaxonomy:
             skill = self._by_form.get(text[:-1])
         return skill
 
+    def suggest(self, typed: str, limit: int = 10) -> list[Skill]:
+        """Skills for what someone has typed so far: those whose name or an alias starts with it first,
+        then those that contain it, each once, shortest name first."""
+        text = normalize_text(typed)
+        if not text:
+            return []
+        starts: dict[str, Skill] = {}
+        contains: dict[str, Skill] = {}
+        for form, skill in self._by_form.items():
+            if form.startswith(text):
+                starts.setdefault(skill.name, skill)
+            elif text in form:
+                contains.setdefault(skill.name, skill)
+        by_length = lambda s: (len(s.name), s.name)  # noqa: E731
+        ordered = sorted(starts.values(), key=by_length)
+        ordered += sorted((s for name, s in contains.items() if name not in starts), key=by_length)
+        return ordered[:limit]
+
     def find(self, text: str, *, include_ambiguous: bool = False) -> list[SkillHit]:
         """Every distinct skill mentioned in free text, in order of first mention."""
         seen: dict[str, SkillHit] = {}

@@ -216,7 +216,7 @@ async def main() -> None:
     applier = EventApplier(sessions, pipeline)
     channels = worker_channels(settings)
     ctx = api_context(settings, sessions, pipeline, readiness_check(sessions, nc, channels), channels)
-    app = create_app(ctx)
+    app = create_app(ctx, settings.console_dir)
     grpc_server, internal_server = grpc_servers(settings, ctx)
     await grpc_server.start()
     await internal_server.start()

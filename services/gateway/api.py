@@ -23,6 +23,7 @@ from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
 from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, is_job_upload
 from services.gateway.routes import api_keys, auth, batches, health, jobs, resumes, token_api
+from services.gateway.routes.console import Console, mount_console
 from services.gateway.routes.docs import mount_docs
 
 __all__ = ["create_app"]
@@ -39,7 +40,8 @@ def _error(
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-def create_app(ctx: ApiContext) -> FastAPI:
+def create_app(ctx: ApiContext, console_dir: str | None = None) -> FastAPI:
+    """The REST app; with `console_dir` (empty: console/dist) it also serves the console at /."""
     app = FastAPI(
         title="Screener API",
         version="1.0",
@@ -49,6 +51,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     app.state.ctx = ctx
     mount_docs(app)
+    console = mount_console(app, console_dir) if console_dir is not None else None
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -80,7 +83,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
                 HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
                 reset_log_context(token)
 
-    add_error_handlers(app)
+    add_error_handlers(app, console)
     for module in (token_api, health, auth, jobs, resumes, batches, api_keys):
         app.include_router(module.router)
 
@@ -98,7 +101,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     return app
 
 
-def add_error_handlers(app: FastAPI) -> None:
+def add_error_handlers(app: FastAPI, console: Console | None = None) -> None:
     """One error body everywhere: {"error": {"code", "message", "details"}}, with the HTTP status of
     each error kind."""
 
@@ -124,5 +127,9 @@ def add_error_handlers(app: FastAPI) -> None:
         return _error(422, "invalid_input", "the request is not valid", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and console is not None:
+            page = console.page_for(request)
+            if page is not None:
+                return page
         return _error(exc.status_code, "http_error", str(exc.detail))

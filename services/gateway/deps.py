@@ -6,13 +6,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screener.contract import schemas
 from services.common.errors import Forbidden, Unauthorized
 from services.gateway import api_keys
 from services.gateway.context import ApiContext
+from services.gateway.operations import ResumeQuery
 from services.gateway.repository import Repository
 
 
@@ -79,3 +81,25 @@ async def _signed_in_user(
 Repo = Annotated[Repository, Depends(_repo)]
 UserId = Annotated[uuid.UUID, Depends(_current_user)]
 SignedInUserId = Annotated[uuid.UUID, Depends(_signed_in_user)]
+
+
+def _resume_filters(
+    status: Annotated[schemas.ResumeStatus | None, Query()] = None,
+    passed: bool | None = None,
+    sort: schemas.ResumeSort = "rank",
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    skill: Annotated[str | None, Query(max_length=100, description="a skill the resume lists")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="text in the name, file name or skills")
+    ] = None,
+    decision: Annotated[
+        schemas.DecisionFilter | None, Query(description="the current decision; none: not decided yet")
+    ] = None,
+) -> ResumeQuery:
+    """The filters and order of a job's ranked table: the same for a page of it and for its export."""
+    return ResumeQuery(
+        status=status, passed=passed, sort=sort, min_score=min_score, skill=skill, text=q, decision=decision
+    )
+
+
+ResumeFilters = Annotated[ResumeQuery, Depends(_resume_filters)]

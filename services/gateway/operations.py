@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -164,20 +164,6 @@ async def delete_resume(
         await pipeline.delete_file(resume.sha256)
 
 
-async def ranked_resumes(r: Repository, job: Job) -> list[tuple[Resume, int | None]]:
-    """The job's whole ranked table, read a page at a time: each resume with its rank."""
-    rows: list[tuple[Resume, int | None]] = []
-    page = 1
-    while True:
-        chunk, total = await r.ranked_page(
-            job.id, page=page, page_size=200, status=None, passed=None, sort="rank"
-        )
-        rows += chunk
-        if len(rows) >= total or not chunk:
-            return rows
-        page += 1
-
-
 @dataclass(frozen=True)
 class ResumeQuery:
     page: int = 1
@@ -204,8 +190,31 @@ async def list_resumes(
     r: Repository, taxonomy: SkillTaxonomy, owner_id: uuid.UUID, job_id: uuid.UUID, query: ResumeQuery
 ) -> tuple[Job, list[Listed], int]:
     job = await owned_job(r, owner_id, job_id)
-    rows, total = await r.ranked_page(
-        job_id,
+    rows, total = await _ranked_page(r, taxonomy, job, query)
+    files = await r.same_candidate_files([resume.id for resume, _ in rows])
+    return job, [Listed(resume, rank, files.get(resume.id, [])) for resume, rank in rows], total
+
+
+async def ranked_resumes(
+    r: Repository, taxonomy: SkillTaxonomy, job: Job, query: ResumeQuery | None = None
+) -> list[tuple[Resume, int | None]]:
+    """The job's ranked table (all of it, or what `query` filters, in its order), read a page at a
+    time: each resume with its rank."""
+    rows: list[tuple[Resume, int | None]] = []
+    query = replace(query or ResumeQuery(), page=1, page_size=200)
+    while True:
+        chunk, total = await _ranked_page(r, taxonomy, job, query)
+        rows += chunk
+        if len(rows) >= total or not chunk:
+            return rows
+        query = replace(query, page=query.page + 1)
+
+
+async def _ranked_page(
+    r: Repository, taxonomy: SkillTaxonomy, job: Job, query: ResumeQuery
+) -> tuple[list[tuple[Resume, int | None]], int]:
+    return await r.ranked_page(
+        job.id,
         page=query.page,
         page_size=query.page_size,
         status=query.status,
@@ -217,8 +226,6 @@ async def list_resumes(
         search_names=not job.blind_screening,
         decision=query.decision,
     )
-    files = await r.same_candidate_files([resume.id for resume, _ in rows])
-    return job, [Listed(resume, rank, files.get(resume.id, [])) for resume, rank in rows], total
 
 
 async def decide(

@@ -152,6 +152,29 @@ class Repository:
         )
         return list(result)
 
+    async def job_activity(self, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, uuid.UUID | None]]:
+        """For each job: how many resumes are shortlisted, and the batch running now (if any)."""
+        if not job_ids:
+            return {}
+        shortlisted = dict(
+            (
+                await self.session.execute(
+                    select(Resume.job_id, func.count())
+                    .where(Resume.job_id.in_(job_ids), Resume.decision == "shortlist")
+                    .group_by(Resume.job_id)
+                )
+            ).all()
+        )
+        running: dict[uuid.UUID, uuid.UUID] = {}
+        rows = await self.session.execute(
+            select(Batch.job_id, Batch.id)
+            .where(Batch.job_id.in_(job_ids), Batch.status == "running")
+            .order_by(Batch.created_at)
+        )
+        for job_id, batch_id in rows.all():
+            running[job_id] = batch_id  # the latest one wins
+        return {job_id: (shortlisted.get(job_id, 0), running.get(job_id)) for job_id in job_ids}
+
     async def job_for_owner(
         self, job_id: uuid.UUID, owner_id: uuid.UUID, *, lock: bool = False
     ) -> Job | None:

@@ -21,6 +21,8 @@ class GatewaySettings(ServiceSettings):
     # are believed; empty: none, and the client is the address that connected. Per-client limits key on
     # the client, so a header from any other hop is ignored.
     forwarded_allow_ips: str = Field(default="", alias="FORWARDED_ALLOW_IPS")
+    # The console's built files (index.html and assets/); empty: console/dist beside the sources.
+    console_dir: str = Field(default="", alias="CONSOLE_DIR")
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/screener", alias="DATABASE_URL"
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from screener.contract import schemas
 from services.gateway import operations
-from services.gateway.deps import Ctx, Repo, UserId
+from services.gateway.deps import Ctx, Repo, ResumeFilters, UserId
 from services.gateway.routes.presenters import job_out, resume_row
 
 router = APIRouter(tags=["jobs"])
@@ -38,6 +38,26 @@ async def preview_job(ctx: Ctx, body: schemas.JobCreate, user_id: UserId) -> sch
     return operations.preview_job(body, ctx.taxonomy)
 
 
+@router.get(
+    "/api/skills",
+    response_model=schemas.SkillSuggestions,
+    responses=schemas.error_responses(401, 422),
+)
+async def suggest_skills(
+    ctx: Ctx,
+    _: UserId,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="what has been typed so far")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> schemas.SkillSuggestions:
+    """Skills of the taxonomy for a job's skill lists: names and aliases that start with `q` first,
+    then those that contain it."""
+    found = ctx.taxonomy.suggest(q, limit)
+    return schemas.SkillSuggestions(
+        items=[schemas.SkillSuggestion(name=s.name, family=s.family) for s in found],
+        taxonomy_version=ctx.taxonomy.version,
+    )
+
+
 @router.patch(
     "/api/jobs/{job_id}",
     response_model=schemas.JobOut,
@@ -56,7 +76,9 @@ async def update_job(
 
 @router.get("/api/jobs", response_model=schemas.JobList, responses=schemas.error_responses(401))
 async def list_jobs(user_id: UserId, r: Repo) -> schemas.JobList:
-    return schemas.JobList(items=[job_out(job) for job in await r.jobs_for_owner(user_id)])
+    jobs = await r.jobs_for_owner(user_id)
+    activity = await r.job_activity([job.id for job in jobs])
+    return schemas.JobList(items=[job_out(job, *activity[job.id]) for job in jobs])
 
 
 @router.get(
@@ -65,7 +87,8 @@ async def list_jobs(user_id: UserId, r: Repo) -> schemas.JobList:
     responses=schemas.error_responses(401, 404, 422),
 )
 async def get_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.JobOut:
-    return job_out(await operations.owned_job(r, user_id, job_id))
+    job = await operations.owned_job(r, user_id, job_id)
+    return job_out(job, *(await r.job_activity([job.id]))[job.id])
 
 
 @router.get(
@@ -77,11 +100,18 @@ async def get_job(job_id: uuid.UUID, user_id: UserId, r: Repo) -> schemas.JobOut
     },
 )
 async def export_job(
-    job_id: uuid.UUID, user_id: UserId, r: Repo, format: Literal["csv", "json"] = "csv"
+    ctx: Ctx,
+    job_id: uuid.UUID,
+    user_id: UserId,
+    r: Repo,
+    filters: ResumeFilters,
+    format: Literal["csv", "json"] = "csv",
 ) -> Response:
-    """The job's whole ranked table, as CSV or JSON."""
+    """The job's ranked table as CSV or JSON: all of it, or what the same filters as the table's pages
+    keep, in the same order."""
     job = await operations.owned_job(r, user_id, job_id)
-    rows = [resume_row(resume, rank, job) for resume, rank in await operations.ranked_resumes(r, job)]
+    ranked = await operations.ranked_resumes(r, ctx.taxonomy, job, filters)
+    rows = [resume_row(resume, rank, job) for resume, rank in ranked]
     if format == "json":
         body = json.dumps(schemas.ranked_document(job.id, job.title, rows))
         return Response(body, media_type="application/json")

@@ -3,14 +3,19 @@ its detail."""
 
 from __future__ import annotations
 
+import uuid
+
 from screener.contract import schemas
 from services.gateway import views
 from services.gateway.models import Batch, Decision, Job, Resume
 from services.gateway.pipeline import UploadOutcome
 
 
-def job_out(job: Job) -> schemas.JobOut:
-    return schemas.JobOut.model_validate(job, from_attributes=True)
+def job_out(job: Job, shortlisted: int = 0, running_batch_id: uuid.UUID | None = None) -> schemas.JobOut:
+    out = schemas.JobOut.model_validate(job, from_attributes=True)
+    out.shortlisted_resumes = shortlisted
+    out.running_batch_id = running_batch_id
+    return out
 
 
 def batch_out(batch: Batch, stall_after_seconds: float) -> schemas.BatchOut:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -11,8 +13,8 @@ from fastapi.responses import Response
 
 from screener.contract import schemas
 from services.common.errors import BadFile, InvalidInput, NotFound
-from services.gateway import operations, views
-from services.gateway.deps import Ctx, Repo, UserId, client_host
+from services.gateway import operations, previews, views
+from services.gateway.deps import Ctx, Repo, ResumeFilters, UserId, client_host
 from services.gateway.pipeline import UploadItem
 from services.gateway.routes.presenters import decision_out, resume_detail, resume_row, upload_item
 
@@ -61,21 +63,11 @@ async def list_resumes(
     job_id: uuid.UUID,
     user_id: UserId,
     r: Repo,
+    filters: ResumeFilters,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    status: Annotated[schemas.ResumeStatus | None, Query()] = None,
-    passed: bool | None = None,
-    sort: schemas.ResumeSort = "rank",
-    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
-    skill: Annotated[str | None, Query(max_length=100, description="a skill the resume lists")] = None,
-    q: Annotated[
-        str | None, Query(max_length=100, description="text in the name, file name or skills")
-    ] = None,
-    decision: Annotated[
-        schemas.DecisionFilter | None, Query(description="the current decision; none: not decided yet")
-    ] = None,
 ) -> schemas.ResumePage:
-    query = operations.ResumeQuery(page, page_size, status, passed, sort, min_score, skill, q, decision)
+    query = replace(filters, page=page, page_size=page_size)
     job, listed, total = await operations.list_resumes(r, ctx.taxonomy, user_id, job_id, query)
     items = []
     for entry in listed:
@@ -127,6 +119,39 @@ async def resume_file(ctx: Ctx, resume_id: uuid.UUID, user_id: UserId, r: Repo) 
             "Content-Disposition": f'attachment; filename="{safe_name}"',
             # A file is someone's upload: should a browser render it anyway, it runs nothing and
             # reaches nothing.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get(
+    "/api/resumes/{resume_id}/preview",
+    response_class=Response,
+    responses={**{200: {"content": {"image/png": {}}}}, **schemas.error_responses(401, 404, 422)},
+)
+async def resume_preview(
+    ctx: Ctx,
+    resume_id: uuid.UUID,
+    user_id: UserId,
+    r: Repo,
+    page: Annotated[int, Query(ge=1, le=previews.MAX_PAGES)] = 1,
+) -> Response:
+    """One page of the original file (PDF or image) drawn as a PNG image: the file shown in a browser
+    with nothing in it that can run. `X-Page-Count` says how many pages there are (at most 50); a DOCX
+    has no preview (422): download the original."""
+    resume = await r.resume_for_owner(resume_id, user_id)
+    if resume is None:
+        raise NotFound("resume not found")
+    if not previews.can_preview(resume.content_type):
+        raise InvalidInput("this file type has no preview; download the original instead")
+    content = await ctx.pipeline.read_file(resume.sha256)
+    image, pages = await asyncio.to_thread(previews.render_page, content, resume.content_type, page)
+    return Response(
+        image,
+        media_type="image/png",
+        headers={
+            "X-Page-Count": str(pages),
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "private, no-store",
         },
