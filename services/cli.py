@@ -72,8 +72,8 @@ def _up(args: argparse.Namespace) -> int:
                 mailbox.stop()
             return 1
     console.print(
-        f"ready ({time.monotonic() - started:.1f}s): API {mesh.http_url} (docs {mesh.http_url}/docs), "
-        f"logs in {mesh.logs}"
+        f"ready ({time.monotonic() - started:.1f}s): console {mesh.http_url}/ , API {mesh.http_url}/api "
+        f"(docs {mesh.http_url}/docs), logs in {mesh.logs}"
     )
     try:
         if args.demo and mailbox is not None:
@@ -85,8 +85,8 @@ def _up(args: argparse.Namespace) -> int:
             from services.demo.run import DEMO_EMAIL, DEMO_PASSWORD
 
             console.print(
-                f"the demo recruiter can sign in from another terminal: screener login --email {DEMO_EMAIL}"
-                f" (password {DEMO_PASSWORD})"
+                f"open the console at {mesh.http_url}/ and sign in as {DEMO_EMAIL} (password "
+                f"{DEMO_PASSWORD}), or from another terminal: screener login --email {DEMO_EMAIL}"
             )
         if args.exit_after_demo:
             return 0
