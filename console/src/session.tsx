@@ -17,7 +17,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     api.onChange = setSession;
     api.onExpired = () => {
       const here = window.location.pathname + window.location.search;
-      if (!here.startsWith("/login")) sessionStorage.setItem(RETURN_KEY, here);
+      if (here.startsWith("/login")) return;
+      sessionStorage.setItem(RETURN_KEY, here);
       navigate(`/login?expired=1&next=${encodeURIComponent(here)}`, { replace: true });
     };
     return () => {
@@ -34,11 +35,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    const open = ["/login", "/signup", "/reset"].some((p) => location.pathname.startsWith(p));
-    if (!session && !open) {
-      const here = location.pathname + location.search;
-      navigate(`/login?next=${encodeURIComponent(here)}`, { replace: true });
-    }
+    // The address bar, not the router's state: a navigation to the login page that is under way (an
+    // expired session's) has already changed it.
+    const { pathname, search } = window.location;
+    const open = ["/login", "/signup", "/reset"].some((p) => pathname.startsWith(p));
+    if (!session && !open) navigate(`/login?next=${encodeURIComponent(pathname + search)}`, { replace: true });
   }, [session, location, navigate]);
 
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;

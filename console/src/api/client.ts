@@ -146,8 +146,10 @@ export class Api {
   }
 
   private expire(): void {
-    if (this.session) this.save(null);
+    // Told first, so the console leaves for the login page (keeping the address) before it sees the
+    // session gone.
     this.onExpired?.();
+    if (this.session) this.save(null);
   }
 
   /** The bearer token to send now, renewed first when it is about to run out. */
@@ -171,11 +173,10 @@ export class Api {
       return this.fetcher(`${this.base}${path}`, { ...init, headers });
     };
     let response = await attempt();
-    if (response.status === 401 && !anonymous && this.session) {
-      if (await this.renew()) response = await attempt();
-      if (response.status === 401) this.expire();
-    } else if (response.status === 401 && !anonymous) {
-      this.expire();
+    if (response.status === 401 && !anonymous) {
+      // Renewed and tried once more; a renewal that is refused has already ended the session.
+      if (this.session && (await this.renew())) response = await attempt();
+      if (response.status === 401 && this.session) this.expire();
     }
     return response;
   }

@@ -81,7 +81,7 @@ export function RankedTable({ job, refreshKey }: { job: JobOut; refreshKey: numb
         </label>
         <label>
           Screen
-          <select value={filters.passed} onChange={(e) => setFilter("passed", e.target.value)}>
+          <select aria-label="Screen" value={filters.passed} onChange={(e) => setFilter("passed", e.target.value)}>
             <option value="">All</option>
             <option value="true">Passed</option>
             <option value="false">Failed</option>
@@ -97,7 +97,7 @@ export function RankedTable({ job, refreshKey }: { job: JobOut; refreshKey: numb
         </label>
         <label>
           Decision
-          <select value={filters.decision} onChange={(e) => setFilter("decision", e.target.value)}>
+          <select aria-label="Decision" value={filters.decision} onChange={(e) => setFilter("decision", e.target.value)}>
             <option value="">Any</option>
             <option value="shortlist">Shortlisted</option>
             <option value="hold">On hold</option>
@@ -107,7 +107,7 @@ export function RankedTable({ job, refreshKey }: { job: JobOut; refreshKey: numb
         </label>
         <label>
           Order
-          <select value={filters.sort || "rank"} onChange={(e) => setFilter("sort", e.target.value === "rank" ? "" : e.target.value)}>
+          <select aria-label="Order" value={filters.sort || "rank"} onChange={(e) => setFilter("sort", e.target.value === "rank" ? "" : e.target.value)}>
             <option value="rank">Rank (passing first)</option>
             <option value="score">Score</option>
             <option value="name">Name</option>

@@ -55,7 +55,7 @@ export function SkillsInput({
   return (
     <div className="field">
       <label htmlFor={`${id}-input`}>{label}</label>
-      <ul className="chips" aria-label={label}>
+      <ul className="chips" aria-label={`${label} chosen`}>
         {value.map((skill) => (
           <li key={skill} className="chip">
             {skill}

@@ -4,6 +4,13 @@ import { filesFromDrop, groups, uploadGroup, type FileProgress } from "../api/up
 
 const ACCEPT = ".pdf,.docx,.png,.jpg,.jpeg";
 
+/** The file a duplicate repeats, when it came in the same upload. */
+export function originalOf(duplicate: FileProgress, items: FileProgress[]): string | null {
+  const id = duplicate.outcome?.id;
+  const first = items.find((i) => i !== duplicate && i.outcome?.id === id && !i.outcome?.duplicate);
+  return id && first ? first.path : null;
+}
+
 /** Drop files or whole folders (or choose them); each file shows its progress and what became of it. */
 export function UploadPanel({ jobId, onUploaded }: { jobId: string; onUploaded: (accepted: number) => void }) {
   const [items, setItems] = useState<FileProgress[]>([]);
@@ -112,7 +119,7 @@ export function UploadPanel({ jobId, onUploaded }: { jobId: string; onUploaded: 
                 {item.refused ? (
                   <span className="why">refused: {item.refused}</span>
                 ) : item.outcome?.duplicate ? (
-                  <span className="why">duplicate: this file is already in the job</span>
+                  <span className="why">duplicate of {originalOf(item, items) ?? "a file already in this job"}</span>
                 ) : item.outcome ? (
                   <span className="why">added</span>
                 ) : (

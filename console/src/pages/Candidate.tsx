@@ -353,8 +353,15 @@ function DecisionPanel({ resumeId, onDecided }: { resumeId: string; onDecided: (
     (signal) => api.get<DecisionHistory>(`/api/resumes/${resumeId}/decisions`, undefined, signal),
     [resumeId],
   );
-  const [choice, setChoice] = useState<Decision | "">("");
-  const [note, setNote] = useState("");
+  // The decision being written is kept until it is saved, so a session that ends meanwhile loses nothing.
+  const draftKey = `screener.decision.${resumeId}`;
+  const kept = JSON.parse(sessionStorage.getItem(draftKey) ?? "{}") as { choice?: Decision; note?: string };
+  const [choice, setChoice] = useState<Decision | "">(kept.choice ?? "");
+  const [note, setNote] = useState(kept.note ?? "");
+  useEffect(() => {
+    if (choice || note) sessionStorage.setItem(draftKey, JSON.stringify({ choice, note }));
+    else sessionStorage.removeItem(draftKey);
+  }, [choice, note, draftKey]);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
 
@@ -366,6 +373,7 @@ function DecisionPanel({ resumeId, onDecided }: { resumeId: string; onDecided: (
       const out = await api.post<DecisionOut>(`/api/resumes/${resumeId}/decision`, { decision: choice, note });
       setSaved(`${decisionText(out.decision)}: saved.`);
       setNote("");
+      setChoice("");
       await history.reload();
       onDecided();
     } catch (err) {
@@ -387,10 +395,10 @@ function DecisionPanel({ resumeId, onDecided }: { resumeId: string; onDecided: (
             </label>
           ))}
         </fieldset>
-        <label>
-          Note
-          <textarea rows={3} maxLength={2000} value={note} onChange={(e) => setNote(e.target.value)} />
-        </label>
+        <div className="field">
+          <label htmlFor="decision-note">Note</label>
+          <textarea id="decision-note" rows={3} maxLength={2000} value={note} onChange={(e) => setNote(e.target.value)} />
+        </div>
         <button type="submit" className="primary" disabled={!choice}>
           Save decision
         </button>

@@ -15,9 +15,9 @@ export const WEIGHTS = [
   ["skills", "Skills", "required and preferred skills found"],
 ] as const;
 const RULES = [
-  ["required_skills", "Required skills"],
-  ["min_years", "Minimum years"],
-  ["education", "Education"],
+  ["required_skills", "Required skills rule"],
+  ["min_years", "Minimum years rule"],
+  ["education", "Education rule"],
 ] as const;
 const EDUCATION = [
   ["", "Not required (or read from the description)"],
@@ -163,16 +163,17 @@ export function JobEditorPage() {
             Title
             <input required maxLength={300} value={draft.title} onChange={(e) => set("title", e.target.value)} />
           </label>
-          <label>
-            Description
+          <div className="field">
+            <label htmlFor="job-description">Description</label>
             <textarea
+              id="job-description"
               rows={8}
               maxLength={50000}
               value={draft.description ?? ""}
               onChange={(e) => set("description", e.target.value)}
               aria-describedby="description-hint"
             />
-          </label>
+          </div>
           <p id="description-hint" className="hint">
             Paste the posting: skills, years and education it states are read from it (see the preview).
           </p>
@@ -201,6 +202,7 @@ export function JobEditorPage() {
             <label>
               Education required
               <select
+                aria-label="Education required"
                 value={draft.required_education ?? ""}
                 onChange={(e) => set("required_education", e.target.value as JobCreate["required_education"])}
               >
@@ -216,9 +218,10 @@ export function JobEditorPage() {
             <legend>Weights (0 to 10; empty keeps the default)</legend>
             <div className="weights">
               {WEIGHTS.map(([key, name, what]) => (
-                <label key={key}>
-                  {name}
+                <div key={key} className="field">
+                  <label htmlFor={`weight-${key}-input`}>{name}</label>
                   <input
+                    id={`weight-${key}-input`}
                     type="number"
                     min={0}
                     max={10}
@@ -236,7 +239,7 @@ export function JobEditorPage() {
                   <span id={`weight-${key}`} className="hint">
                     {what}
                   </span>
-                </label>
+                </div>
               ))}
             </div>
           </fieldset>
@@ -249,6 +252,7 @@ export function JobEditorPage() {
                   <label>
                     {name}
                     <select
+                      aria-label={name}
                       value={draft.rules?.[key] ?? ""}
                       aria-describedby={`rule-${key}`}
                       onChange={(e) =>

@@ -1,0 +1,300 @@
+"""A recruiter's day in the console, in Chromium against the real mesh: sign up with the mailed code,
+create a job from its preview, upload a folder, watch the batch, open the top candidate, check that the
+score's parts add up, shortlist with a note, filter by decision, export, and come back after the session
+ends; another recruiter sees none of it. Every page is checked with axe-core (WCAG 2.2 AA) and kept as a
+screenshot under test-artifacts/console/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from services.demo.mailbox import MailSink
+from services.demo.samples import SAMPLE_JOB, write_samples
+from services.launcher import Mesh
+from tests.conftest import PASSWORD, Account
+from tests.console.conftest import TABLET, Console
+from tests.helpers import create_job, upload, wait_for_batch
+
+TIMEOUT = 120_000  # ms: a batch on a loaded two-core machine
+
+
+def accessible(console: Console, name: str) -> None:
+    console.shot(name)
+    violations = console.axe(name)
+    assert violations == [], f"{name}: {violations}"
+
+
+def sign_up(page: Page, mailbox: MailSink, email: str) -> None:
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Your name", exact=True).fill("Console Recruiter")
+    page.get_by_label("Work email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_label("Code", exact=True)).to_be_visible()
+
+
+def session_of(page: Page) -> dict:
+    return dict(page.evaluate("JSON.parse(localStorage.getItem('screener.session'))"))
+
+
+def resume_folder(root: Path) -> Path:
+    """A folder as a recruiter would have it: resumes in a subfolder, the same resume twice under two
+    names, and a file that is not a resume."""
+    folder = root / "applicants"
+    paths = write_samples(folder / "week-48")
+    (folder / "again.pdf").write_bytes(paths[0].read_bytes())
+    (folder / "notes.txt").write_text("call back on Monday")
+    return folder
+
+
+def test_a_recruiters_day_in_the_console(
+    open_console, mesh: Mesh, mailbox: MailSink, other_account: Account, tmp_path: Path
+) -> None:
+    console: Console = open_console()
+    page = console.go("/")
+    # Signed out, the console asks to sign in; the API's own pages are untouched.
+    expect(page).to_have_url(re.compile(r"/login"))
+    accessible(console, "01-sign-in")
+
+    email = f"console-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
+    sign_up(page, mailbox, email)
+    accessible(console, "02-sign-up-code")
+    page.get_by_label("Code", exact=True).fill(mailbox.code_for(email))
+    page.get_by_role("button", name="Verify and sign in").click()
+    expect(page.get_by_role("heading", name="No jobs yet")).to_be_visible()
+    accessible(console, "03-jobs-empty")
+
+    # A job from its preview: what the description says is derived before anything is saved.
+    page.get_by_role("link", name="New job").first.click()
+    page.get_by_label("Title", exact=True).fill(SAMPLE_JOB["title"])
+    page.get_by_label("Description", exact=True).fill(
+        SAMPLE_JOB["description"] + " At least 4 years of experience. A bachelor's degree is required."
+    )
+    skills = page.get_by_label("Required skills", exact=True)
+    for skill in SAMPLE_JOB["required_skills"]:
+        skills.fill(skill)
+        skills.press("Enter")
+    preferred = page.get_by_label("Preferred skills", exact=True)
+    preferred.fill("Kubernetes")
+    preferred.press("Enter")
+    preview = page.locator("aside.preview")
+    expect(preview).to_contain_text("Python, PostgreSQL, Docker")
+    expect(preview).to_contain_text("bachelor")
+    expect(preview).to_contain_text("from the description")
+    page.get_by_label("Required skills rule", exact=True).select_option("hard")
+    expect(preview).to_contain_text("hard · every required skill must be found")
+    accessible(console, "04-job-editor")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_role("heading", name=SAMPLE_JOB["title"])).to_be_visible()
+    job_url = page.url
+    job_id = job_url.rsplit("/", 1)[-1]
+
+    # A whole folder: per-file outcomes, the duplicate named, the stray file refused with its reason.
+    folder = resume_folder(tmp_path)
+    page.get_by_test_id("folder-input").set_input_files(folder)
+    summary = page.locator(".upload-summary")
+    expect(summary).to_contain_text("6 added, 1 already in this job, 1 refused", timeout=TIMEOUT)
+    files = page.get_by_role("list", name="Uploaded files")
+    expect(files.locator("li.refused")).to_contain_text("notes.txt")
+    # Whichever of the two arrived second is named a duplicate of the other.
+    expect(files.locator("li.duplicate")).to_contain_text(re.compile(r"again\.pdf|ada_quinlan\.pdf"))
+    expect(files.locator("li.duplicate")).to_contain_text(re.compile(r"duplicate of .*(again|ada_quinlan)\.pdf"))
+    expect(files).to_contain_text("applicants/week-48/ada_quinlan.pdf")
+    accessible(console, "05-upload")
+
+    # The batch, followed live: progress, then every row ranked.
+    page.get_by_role("button", name=re.compile("Start screening")).click()
+    expect(page.get_by_test_id("batch-progress")).to_be_visible()
+    expect(page.get_by_text("The batch finished")).to_be_visible(timeout=TIMEOUT)
+    rows = page.locator("table.candidates tbody tr")
+    expect(rows).to_have_count(6)
+    expect(page.locator("dl.counters")).to_contain_text("6")
+    accessible(console, "06-ranked-table")
+    page.set_viewport_size(TABLET)
+    accessible(console, "06b-ranked-table-tablet")
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    # Keyboard: arrows move between candidates, Enter opens one.
+    links = page.locator("a.candidate")
+    links.nth(0).focus()
+    page.keyboard.press("ArrowDown")
+    expect(links.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(links.nth(0)).to_be_focused()
+    top_name = links.nth(0).inner_text()
+    page.keyboard.press("Enter")
+
+    # The top candidate: the chart's parts add up to the score shown.
+    expect(page.get_by_role("heading", name=top_name)).to_be_visible()
+    expect(page.locator("table.terms")).to_be_visible()
+    score = float(page.locator(".big-score").inner_text())
+    points = [float(p) for p in page.locator("table.terms tbody td.points").all_inner_texts()]
+    assert abs(sum(points) - score) < 0.05, (points, score)
+    assert float(page.get_by_test_id("terms-total").inner_text()) == score
+    expect(page.locator(".resume-text mark").first).to_be_visible()
+    expect(page.locator("img.page-image")).to_be_visible()
+    expect(page.locator("ol.timeline li").first).to_contain_text("Relevance to this job")
+    resume_id = page.url.rsplit("/", 1)[-1]
+    accessible(console, "07-candidate")
+
+    # Shortlisted with a note; the history says who and why.
+    page.get_by_label("Shortlisted", exact=True).check()
+    page.get_by_label("Note", exact=True).fill("Strong on Kafka; invite to the first interview")
+    page.get_by_role("button", name="Save decision").click()
+    history = page.locator("ol.history")
+    expect(history).to_contain_text("Shortlisted by " + email)
+    expect(history).to_contain_text("invite to the first interview")
+    expect(page.locator(".headline-score .decision")).to_have_text("Shortlisted")
+
+    # The analysis, on request: who wrote it is said plainly.
+    page.get_by_role("button", name="Analyze this candidate").click()
+    expect(page.locator(".analysis")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".analysis")).to_contain_text(re.compile("language model|rule-based"))
+    accessible(console, "08-candidate-decided")
+
+    # Filtered by decision, and exported as shown: the decision is in the file.
+    page.goto(job_url)
+    page.get_by_label("Decision", exact=True).select_option("shortlist")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Shortlisted")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text())))
+    assert len(exported) == 1
+    assert exported[0]["resume_id"] == resume_id and exported[0]["decision"] == "shortlist"
+
+    # The dashboard counts the shortlist.
+    page.get_by_role("link", name="Jobs", exact=True).first.click()
+    row = page.locator(f"tr[data-job='{job_id}']")
+    expect(row.locator("td").nth(3)).to_have_text("1")
+    accessible(console, "09-jobs")
+
+    # Another recruiter sees none of it: not in their list, not by address.
+    other = open_console()
+    other_page = other.go("/login")
+    other_page.get_by_label("Email", exact=True).fill(other_account.email)
+    other_page.get_by_label("Password", exact=True).fill(PASSWORD)
+    other_page.get_by_role("button", name="Sign in").click()
+    expect(other_page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    expect(other_page.get_by_text(SAMPLE_JOB["title"])).to_have_count(0)
+    other.go(f"/jobs/{job_id}")
+    expect(other_page.get_by_role("alert")).to_contain_text("not found")
+    other.go(f"/resumes/{resume_id}")
+    expect(other_page.get_by_role("alert")).to_contain_text("not found")
+
+    # An access token that has run out is renewed without a word.
+    page.goto(f"{mesh.http_url}/resumes/{resume_id}")
+    expect(page.locator("table.terms")).to_be_visible()
+    page.evaluate(
+        "const s = JSON.parse(localStorage.getItem('screener.session'));"
+        "s.access = 'expired'; localStorage.setItem('screener.session', JSON.stringify(s));"
+    )
+    page.reload()
+    expect(page.locator("table.terms")).to_be_visible()
+    assert session_of(page)["access"] != "expired"
+
+    # A session that ends mid-work (signed out elsewhere) returns to sign-in, then to the same page.
+    signed_in = session_of(page)
+    httpx.post(
+        f"{mesh.http_url}/api/auth/logout",
+        json={"refresh_token": signed_in["refresh"]},
+        headers={"Authorization": f"Bearer {signed_in['access']}"},
+        timeout=30,
+    ).raise_for_status()
+    page.evaluate(
+        "const s = JSON.parse(localStorage.getItem('screener.session'));"
+        "s.access = 'expired'; localStorage.setItem('screener.session', JSON.stringify(s));"
+    )
+    page.get_by_label("Note", exact=True).fill("after the session ended")
+    page.get_by_label("On hold", exact=True).check()
+    page.get_by_role("button", name="Save decision").click()
+    expect(page).to_have_url(re.compile(r"/login\?expired=1"))
+    expect(page.get_by_text("Your session has ended")).to_be_visible()
+    console.shot("10-session-ended")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{mesh.http_url}/resumes/{resume_id}")
+    expect(page.locator("ol.history")).to_contain_text("invite to the first interview")
+    # What they were writing is still there, and saves now.
+    expect(page.get_by_label("Note", exact=True)).to_have_value("after the session ended")
+    expect(page.get_by_label("On hold", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator("ol.history li").first).to_contain_text("On hold")
+    expect(page.locator("ol.history li").first).to_contain_text("after the session ended")
+
+    assert console.problems == [], console.problems
+
+
+def test_blind_screening_and_keys_in_the_console(
+    open_console, mesh: Mesh, account: Account, tmp_path: Path
+) -> None:
+    job = create_job(account.client, blind_screening=True, title="Blind screening job")
+    paths = write_samples(tmp_path / "samples")
+    uploaded = upload(account.client, job["id"], [(p.name, p.read_bytes()) for p in paths[:3]])
+    assert uploaded.status_code == 201, uploaded.text
+    batch = account.client.post("/api/batches", json={"job_id": job["id"]}).json()
+    wait_for_batch(account.client, batch["id"])
+
+    console: Console = open_console()
+    page = console.go(f"/jobs/{job['id']}")
+    page.get_by_label("Email", exact=True).fill(account.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Back where the link pointed, with every name masked.
+    expect(page.get_by_role("heading", name="Blind screening job")).to_be_visible()
+    links = page.locator("a.candidate")
+    expect(links).to_have_count(3)
+    for text in links.all_inner_texts():
+        assert "masked" in text
+    names = {p.stem.replace("_", " ").title() for p in paths[:3]}
+    assert not any(name in page.content() for name in names)
+
+    # Revealing is an act of its own, confirmed first.
+    links.first.click()
+    expect(page.get_by_role("heading", name=re.compile("masked"))).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Reveal candidate").click()
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("masked")
+    revealed = page.get_by_role("heading", level=1).inner_text()
+    assert revealed in names
+    accessible(console, "11-candidate-revealed")
+
+    # API keys: made, shown once, revoked.
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name of the new key", exact=True).fill("ats-sync")
+    page.get_by_role("button", name="Create key").click()
+    key = page.get_by_test_id("new-key").inner_text()
+    assert httpx.get(f"{mesh.http_url}/api/jobs", headers={"X-API-Key": key}, timeout=30).status_code == 200
+    accessible(console, "12-api-keys")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke ats-sync").click()
+    expect(page.locator("table")).to_contain_text("revoked")
+    assert httpx.get(f"{mesh.http_url}/api/jobs", headers={"X-API-Key": key}, timeout=30).status_code == 401
+    assert console.problems == [], console.problems
+
+
+def test_the_console_is_served_whole_by_the_gateway(mesh: Mesh) -> None:
+    page = httpx.get(f"{mesh.http_url}/jobs/anything", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and "<div id=\"root\">" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    # Every script and style it names is ours, under /assets, never cached wrong.
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
+    assert assets and not re.search(r'(?:src|href)="https?://', page.text)
+    for path in assets:
+        asset = httpx.get(f"{mesh.http_url}{path}", timeout=30)
+        assert asset.status_code == 200, path
+        if re.search(r"-[\w-]{8}\.(js|css)$", path):
+            assert "immutable" in asset.headers["cache-control"]
+    # The API keeps its JSON answers: an unknown API path is a JSON 404, HTML or not.
+    missing = httpx.get(f"{mesh.http_url}/api/nothing", headers={"Accept": "text/html"}, timeout=30)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "http_error"
+    assert httpx.get(f"{mesh.http_url}/nothing", timeout=30).status_code == 404
