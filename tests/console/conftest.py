@@ -59,9 +59,11 @@ class Console:
         self.page.on("pageerror", lambda error: self.problems.append(f"error: {error}"))
         self.page.on(
             "console",
-            lambda message: self.problems.append(f"console: {message.text}")
-            if message.type == "error" and "401" not in message.text and "404" not in message.text
-            else None,
+            lambda message: (
+                self.problems.append(f"console: {message.text}")
+                if message.type == "error" and "401" not in message.text and "404" not in message.text
+                else None
+            ),
         )
 
     def go(self, path: str) -> Page:

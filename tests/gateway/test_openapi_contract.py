@@ -72,8 +72,10 @@ def _schemathesis(mesh: Mesh, token: str, workdir: Path, *extra: str) -> str:
         os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"),
         "--seed",
         "20261122",
+        # One worker: with two, Hypothesis parses lambda sources from two threads at once, which
+        # CPython 3.11.7's ast module does not survive ("AST constructor recursion depth mismatch").
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "60",
         "--generation-database",
