@@ -40,7 +40,9 @@ def test_each_dockerfile_is_hadolint_clean(service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_image_is_multi_stage_slim_non_root_and_health_checked(service: str) -> None:
     text = _dockerfile(service)
-    assert "python:3.11-slim" in text and len(re.findall(r"^FROM ", text, re.M)) == 2
+    # The build stage, the slim runtime, and for the gateway the console's build from its lockfile.
+    stages = 3 if service == "gateway" else 2
+    assert "python:3.11-slim" in text and len(re.findall(r"^FROM ", text, re.M)) == stages
     assert f'pip install ".[{service}]"' in text or f'&& pip install ".[{service}]"' in text
     others = set(SERVICES) - {service}
     assert not any(f".[{other}]" in text for other in others)
@@ -50,7 +52,13 @@ def test_each_image_is_multi_stage_slim_non_root_and_health_checked(service: str
     assert f'ENTRYPOINT ["python", "-m", "services.{service}"]' in text
     # Only what the build needs is copied: the package sources and the generated protos.
     copies = re.findall(r"^COPY (?!--from)(.+)$", text, re.M)
-    assert {c.split()[0] for c in copies} <= {"pyproject.toml", "screener", "services"}
+    console = {"console/package.json", "console/index.html", "console/public", "console/src"}
+    assert {c.split()[0] for c in copies} <= {"pyproject.toml", "screener", "services"} | (
+        console if service == "gateway" else set()
+    )
+    if service == "gateway":
+        assert "RUN npm ci" in text and "console/package-lock.json" in text
+        assert "COPY --from=console /console/dist /opt/console" in text and "CONSOLE_DIR=/opt/console" in text
     if service == "ranker":
         assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in text
         assert "HF_HUB_OFFLINE=1" in text
