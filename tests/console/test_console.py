@@ -290,11 +290,17 @@ def test_the_console_is_served_whole_by_the_gateway(mesh: Mesh) -> None:
     # Every script and style it names is ours, under /assets, never cached wrong.
     assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
     assert assets and not re.search(r'(?:src|href)="https?://', page.text)
+    script_bytes = 0
     for path in assets:
-        asset = httpx.get(f"{mesh.http_url}{path}", timeout=30)
+        asset = httpx.get(f"{mesh.http_url}{path}", headers={"Accept-Encoding": "gzip"}, timeout=30)
         assert asset.status_code == 200, path
         if re.search(r"-[\w-]{8}\.(js|css)$", path):
             assert "immutable" in asset.headers["cache-control"]
+            assert asset.headers["content-encoding"] == "gzip"
+        if path.endswith(".js"):
+            script_bytes += asset.num_bytes_downloaded
+    # The whole first load's script, compressed, under the 300 KB budget.
+    assert 0 < script_bytes < 300_000, script_bytes
     # The API keeps its JSON answers: an unknown API path is a JSON 404, HTML or not.
     missing = httpx.get(f"{mesh.http_url}/api/nothing", headers={"Accept": "text/html"}, timeout=30)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "http_error"
