@@ -268,6 +268,28 @@ def test_blind_screening_and_keys_in_the_console(
     assert revealed in names
     accessible(console, "11-candidate-revealed")
 
+    # Editing what scores the job says the ranked resumes will be re-scored, then shows it happening.
+    page.goto(f"{mesh.http_url}/jobs/{job['id']}/edit")
+    expect(page.get_by_text("This job has 3 ranked resumes")).to_be_visible()
+    page.get_by_label("Title fit", exact=True).fill("0.9")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Re-scoring after your edit")).to_be_visible()
+    expect(page.get_by_text("The batch finished: 3 ranked and 0 failed of 3.")).to_be_visible(timeout=120_000)
+    assert account.client.get(f"/api/jobs/{job['id']}").json()["weights"]["title"] == 0.9
+
+    # Duplicated with every setting, then deleted (after saying what goes with it).
+    page.get_by_role("link", name="Jobs", exact=True).first.click()
+    page.get_by_role("button", name="Duplicate Blind screening job").click()
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Blind screening job (copy)")
+    expect(page.get_by_label("Blind screening", exact=False)).to_be_checked()
+    copies = [j for j in account.client.get("/api/jobs").json()["items"] if j["title"].endswith("(copy)")]
+    assert len(copies) == 1 and copies[0]["weights"]["title"] == 0.9 and copies[0]["total_resumes"] == 0
+    page.get_by_role("link", name="Jobs", exact=True).first.click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Blind screening job (copy)").click()
+    expect(page.get_by_text("“Blind screening job (copy)” was deleted.")).to_be_visible()
+    assert account.client.get(f"/api/jobs/{copies[0]['id']}").status_code == 404
+
     # API keys: made, shown once, revoked.
     page.get_by_role("link", name="API keys").click()
     page.get_by_label("Name of the new key", exact=True).fill("ats-sync")
