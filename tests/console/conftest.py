@@ -38,9 +38,11 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Playwright starts Chromium with a fresh, empty profile of its own (a new --user-data-dir).
+    # Playwright starts Chromium with a fresh, empty profile of its own (a new --user-data-dir). Its
+    # synchronous API runs an event loop in this thread while it is open: the browser lives for one
+    # module, so the suite's other tests find no loop running.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield launched
