@@ -196,6 +196,18 @@ def decisions(resume_id: uuid.UUID | str) -> Call[schemas.DecisionHistory]:
     return Call("GET", f"/api/resumes/{resume_id}/decisions", schemas.DecisionHistory)
 
 
+def audit_page(
+    page: int = 1,
+    page_size: int = 1000,
+    action: str | None = None,
+    object_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Call[schemas.AuditPage]:
+    params = {"page": page, "page_size": page_size, "action": action, "object_id": object_id}
+    return Call("GET", "/api/audit", schemas.AuditPage, params={**params, "since": since, "until": until})
+
+
 def export(job_id: uuid.UUID | str, format: str) -> Call[str]:
     return Call("GET", f"/api/jobs/{job_id}/export", str, params={"format": format})
 

@@ -157,6 +157,24 @@ class AsyncClient:
     async def delete_job(self, job_id: uuid.UUID | str) -> None:
         await self.call(calls.delete_job(job_id))
 
+    async def audit(
+        self,
+        *,
+        action: str | None = None,
+        object_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[schemas.AuditEntry]:
+        """The account's audit trail (or what the filters keep), oldest first, every page of it."""
+        entries: list[schemas.AuditEntry] = []
+        page = 1
+        while True:
+            found = await self.call(calls.audit_page(page, 1000, action, object_id, since, until))
+            entries += found.items
+            if len(entries) >= found.total or not found.items:
+                return entries
+            page += 1
+
     async def export(self, job_id: uuid.UUID | str, format: str = "csv") -> str:
         return await self.call(calls.export(job_id, format))
 

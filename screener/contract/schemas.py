@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -499,3 +500,56 @@ class ApiKeyCreated(ApiKeyOut):
 
 class ApiKeyList(BaseModel):
     items: list[ApiKeyOut]
+
+
+class AuditEntry(BaseModel):
+    """One act in the audit trail. `hash` is SHA-256 over `prev_hash` and the entry's canonical JSON
+    (screener audit verify recomputes it), so an edited or missing entry shows."""
+
+    seq: int = Field(description="the entry's place in the account's trail, from 1")
+    owner_id: uuid.UUID = Field(description="the account whose trail it is")
+    at: datetime
+    actor_id: uuid.UUID | None = Field(description="who acted; empty for the system's own acts")
+    api_key_id: uuid.UUID | None = Field(description="the API key they acted with, if any")
+    client: str = Field(description="where from: the client's address, or 'system'")
+    action: str = Field(description="e.g. job.created, decision.made, resume.revealed, export")
+    object_type: str
+    object_id: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    total: int
+    page: int
+    page_size: int
+
+
+AUDIT_CSV_COLUMNS = [
+    "seq",
+    "owner_id",
+    "at",
+    "actor_id",
+    "api_key_id",
+    "client",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+    "prev_hash",
+    "hash",
+]
+
+
+def audit_csv(entries: list[AuditEntry]) -> str:
+    """The trail as CSV: one row per entry, details as JSON; cells a spreadsheet would run are disarmed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(AUDIT_CSV_COLUMNS)
+    for entry in entries:
+        data = entry.model_dump(mode="json")
+        data["details"] = json.dumps(data["details"], sort_keys=True, separators=(",", ":"))
+        writer.writerow([csv_text(str(data[c])) if data[c] is not None else "" for c in AUDIT_CSV_COLUMNS])
+    return buffer.getvalue()

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.common.errors import NotFound, Unauthorized
+from services.gateway import audit
 from services.gateway.models import ApiKey
 from services.gateway.repository import Repository
 
@@ -28,6 +29,7 @@ async def create_key(r: Repository, owner_id: uuid.UUID, name: str) -> tuple[Api
     r.add(key)
     await r.session.flush()
     await r.session.refresh(key)
+    await r.audit(owner_id, "key.created", "api_key", key.id, {"name": key.name, "prefix": key.prefix})
     return key, secret
 
 
@@ -41,10 +43,12 @@ async def revoke_key(r: Repository, owner_id: uuid.UUID, key_id: uuid.UUID) -> N
         raise NotFound("API key not found")
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
+        await r.audit(owner_id, "key.revoked", "api_key", key.id, {"name": key.name, "prefix": key.prefix})
 
 
-async def authenticate_key(r: Repository, secret: str) -> uuid.UUID:
-    """The owner a key acts for; Unauthorized for unknown and revoked keys alike."""
+async def authenticate_key(r: Repository, secret: str, client: str = "") -> uuid.UUID:
+    """The owner a key acts for (and, for the audit trail, the key they act with); Unauthorized for
+    unknown and revoked keys alike."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         raise Unauthorized("invalid API key")
     key = await r.active_api_key(key_hash(secret))
@@ -54,4 +58,5 @@ async def authenticate_key(r: Repository, secret: str) -> uuid.UUID:
     # Every call authenticates; last use is written at most once a minute, not on every call.
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
         key.last_used_at = now
+    audit.acting(audit.Actor(key.owner_id, key.id, client))
     return key.owner_id

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from services.common.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from services.gateway import audit
 from services.gateway.mailer import Mailer, OutgoingMail
 from services.gateway.models import EmailCode, RefreshToken, User
 from services.gateway.repository import Repository
@@ -136,6 +137,7 @@ class AuthService:
     async def verify(self, repo: Repository, email: str, code: str) -> TokenPair:
         user = await self._consume_code(repo, email, "verify", code)
         user.verified = True
+        await _signed_in(repo, user, "verification code")
         return await self.issue_tokens(repo, user, family_id=uuid.uuid4())
 
     async def resend_code(self, repo: Repository, email: str) -> OutgoingMail | None:
@@ -174,6 +176,7 @@ class AuthService:
             raise Unauthorized("wrong email or password")
         if not user.verified:
             raise Forbidden("verify your email first", code="email_not_verified")
+        await _signed_in(repo, user, "password")
         return await self.issue_tokens(repo, user, family_id=uuid.uuid4())
 
     async def issue_tokens(self, repo: Repository, user: User, *, family_id: uuid.UUID) -> TokenPair:
@@ -256,3 +259,9 @@ class AuthService:
             return uuid.UUID(claims["sub"]), uuid.UUID(claims["fam"]) if "fam" in claims else None
         except (ValueError, TypeError) as exc:
             raise Unauthorized("invalid access token") from exc
+
+
+async def _signed_in(repo: Repository, user: User, how: str) -> None:
+    """A sign-in, on the account's audit trail, from the address the request came from."""
+    audit.acting(replace(audit.ACTOR.get(), user_id=user.id))
+    await repo.audit(user.id, "auth.signed_in", "user", user.id, {"with": how})

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from screener.contract import schemas
 from services.common.errors import Forbidden, Unauthorized
-from services.gateway import api_keys
+from services.gateway import api_keys, audit
 from services.gateway.context import ApiContext
 from services.gateway.operations import ResumeQuery
 from services.gateway.repository import Repository
@@ -48,6 +48,7 @@ _api_key = APIKeyHeader(
 
 async def _current_user(
     ctx: Ctx,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> uuid.UUID:
@@ -58,8 +59,10 @@ async def _current_user(
         raise Unauthorized("missing bearer token or API key")
     if secret.startswith(api_keys.KEY_PREFIX):
         async with ctx.sessions() as db, db.begin():
-            return await api_keys.authenticate_key(Repository(db), secret)
-    return await _session_user(ctx, secret)
+            return await api_keys.authenticate_key(Repository(db), secret, client_host(request))
+    user_id = await _session_user(ctx, secret)
+    audit.acting(audit.Actor(user_id, None, client_host(request)))
+    return user_id
 
 
 async def _session_user(ctx: ApiContext, token: str) -> uuid.UUID:
@@ -68,14 +71,16 @@ async def _session_user(ctx: ApiContext, token: str) -> uuid.UUID:
 
 
 async def _signed_in_user(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ctx: Ctx, request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> uuid.UUID:
     """A recruiter signed in with an access token: API keys cannot create or revoke API keys."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token")
     if credentials.credentials.startswith(api_keys.KEY_PREFIX):
         raise Forbidden("API keys are managed by a signed-in recruiter, not with an API key")
-    return await _session_user(ctx, credentials.credentials)
+    user_id = await _session_user(ctx, credentials.credentials)
+    audit.acting(audit.Actor(user_id, None, client_host(request)))
+    return user_id
 
 
 Repo = Annotated[Repository, Depends(_repo)]

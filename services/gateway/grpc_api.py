@@ -234,8 +234,10 @@ class ScreeningServicer(gateway_pb2_grpc.ScreeningServiceServicer):
             secret = authorization[7:].strip()
         if not secret or not isinstance(secret, str):
             raise Unauthorized("an API key is required: metadata `authorization: Bearer <key>`")
+        peer = context.peer() or ""
+        client = peer[5:].rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer
         async with self._repo() as r:
-            return await api_keys.authenticate_key(r, secret)
+            return await api_keys.authenticate_key(r, secret, client.strip("[]"))
 
     async def CreateJob(
         self, request: gateway_pb2.CreateJobRequest, context: grpc.aio.ServicerContext

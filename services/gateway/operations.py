@@ -104,7 +104,22 @@ async def create_job(r: Repository, owner_id: uuid.UUID, body: schemas.JobCreate
     r.add(job)
     await r.session.flush()
     await r.session.refresh(job)
+    await r.audit(owner_id, "job.created", "job", job.id, _job_facts(job))
     return job
+
+
+def _job_facts(job: Job) -> dict:
+    """What scores a job, as the audit trail records it: the weights and rules in force with the rest."""
+    return {
+        "title": job.title,
+        "required_skills": job.required_skills,
+        "preferred_skills": job.preferred_skills,
+        "min_years_experience": job.min_years_experience,
+        "required_education": job.required_education,
+        "blind_screening": job.blind_screening,
+        "weights": job.weights,
+        "rules": job.rules,
+    }
 
 
 async def update_job(
@@ -132,6 +147,9 @@ async def update_job(
         batch = await pipeline.rescore_job(r, job)
     await r.session.flush()
     await r.session.refresh(job)
+    changed = sorted(name for name, value in changes.items() if value is not None)
+    facts = {"changed": changed, **_job_facts(job), "rescore_batch_id": str(batch.id) if batch else None}
+    await r.audit(owner_id, "job.updated", "job", job.id, facts)
     return job, batch
 
 
@@ -144,6 +162,7 @@ async def delete_job(
         raise Conflict("the job has resumes being processed; delete it when its batch is done")
     shas = await r.delete_job(job)
     await r.session.flush()
+    await r.audit(owner_id, "job.deleted", "job", job_id, {"resumes": len(shas)})
     for sha256 in set(shas):
         if not await r.file_in_use(sha256):
             await pipeline.delete_file(sha256)
@@ -160,6 +179,7 @@ async def delete_resume(
         raise Conflict("the resume is being processed; delete it when it is done")
     await r.delete_resume(resume)
     await r.session.flush()
+    await r.audit(owner_id, "resume.deleted", "resume", resume_id, {"job_id": str(resume.job_id)})
     if not await r.file_in_use(resume.sha256):
         await pipeline.delete_file(resume.sha256)
 
@@ -237,7 +257,13 @@ async def decide(
         raise NotFound("resume not found")
     user = await r.user_by_id(owner_id)
     assert user is not None
-    return await r.decide(resume, owner_id, decision, note.strip()), user.email
+    previous = resume.decision
+    made = await r.decide(resume, owner_id, decision, note.strip())
+    facts = {"decision": decision, "previous": previous, "note": note.strip(), "job_id": str(resume.job_id)}
+    await r.audit(
+        owner_id, "decision.made" if previous is None else "decision.changed", "resume", resume_id, facts
+    )
+    return made, user.email
 
 
 async def decisions(r: Repository, owner_id: uuid.UUID, resume_id: uuid.UUID) -> list[tuple[Decision, str]]:
@@ -263,6 +289,9 @@ async def resume_view(
     if resume is None:
         raise NotFound("resume not found")
     job = await owned_job(r, owner_id, resume.job_id)
+    if job.blind_screening and reveal:
+        # Seeing a blind-screened candidate's name is an act of its own, on the record.
+        await r.audit(owner_id, "resume.revealed", "resume", resume_id, {"job_id": str(job.id)})
     return ResumeView(resume, await r.rank_of(resume), job, job.blind_screening and not reveal)
 
 

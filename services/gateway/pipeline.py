@@ -266,6 +266,9 @@ class PipelineService:
         if completed_back or failed_back:
             await repo.move_job_counters(job_id, completed=-completed_back, failed=-failed_back)
         await repo.session.flush()
+        await repo.audit(
+            owner_id, "batch.started", "batch", batch.id, {"job_id": str(job_id), "resumes": batch.total}
+        )
         # Once these rows are committed the dispatcher has work: wake it rather than wait for its tick.
         event.listen(repo.session.sync_session, "after_commit", lambda _: self.wake(), once=True)
         return batch
@@ -422,6 +425,7 @@ class PipelineService:
         assert job is not None and user is not None
         self.check_budget(job, user.tokens_used)
         await self._queue_analysis(job, resume)
+        await repo.audit(owner_id, "analysis.requested", "resume", resume.id, {"job_id": str(job.id)})
         return resume
 
     def check_budget(self, job: Job, user_tokens: int) -> None:
@@ -545,6 +549,15 @@ class PipelineService:
             resume.signature, resume.text_bands = identity.signature, identity.bands or None
             resume.same_as = await repo.find_same_candidate(resume)
             await repo.move_job_counters(resume.job_id, completed=1)
+            # What made the score, so it can be reproduced: the scorer and the model.
+            facts = {
+                "job_id": str(resume.job_id),
+                "score": result.final_score,
+                "passed": result.passed,
+                "scorer_version": result.scorer_version,
+                "model": result.model,
+            }
+            await repo.audit(resume.owner_id, "resume.scored", "resume", resume.id, facts)
             if resume.batch_id:
                 await repo.count_batch_outcome(resume.batch_id, completed=1)
                 await self._auto_analyze(repo, resume.batch_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, delete, func, or_, select, text, update
@@ -11,10 +11,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from services.gateway import audit
 from services.gateway.candidates import SAME_TEXT, similarity
 from services.gateway.models import (
     AnalysisCacheRow,
     ApiKey,
+    AuditEvent,
     Batch,
     Decision,
     EmailCode,
@@ -683,3 +685,82 @@ class Repository:
             .order_by(Decision.created_at.desc(), Decision.id)
         )
         return [(decision, email) for decision, email in rows.all()]
+
+    # The audit trail (services.gateway.audit): appended in the transaction of the act it records.
+
+    async def audit(
+        self,
+        owner_id: uuid.UUID,
+        action: str,
+        object_type: str,
+        object_id: object,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Append an entry to the owner's trail, chained to the last one; the actor is the request's."""
+        actor = audit.ACTOR.get()
+        # One writer per trail at a time, so each entry follows the one before it.
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"audit:{owner_id}"}
+        )
+        last = (
+            await self.session.execute(
+                select(AuditEvent.seq, AuditEvent.hash)
+                .where(AuditEvent.owner_id == owner_id)
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, audit.GENESIS)
+        entry: dict[str, Any] = {
+            "seq": seq,
+            "at": audit.timestamp(datetime.now(UTC)),
+            "owner_id": owner_id,
+            "actor_id": actor.user_id,
+            "api_key_id": actor.api_key_id,
+            "client": actor.client[:64],
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "details": details or {},
+        }
+        row = AuditEvent(
+            **{**entry, "at": datetime.fromisoformat(entry["at"])},
+            prev_hash=prev,
+            hash=audit.entry_hash(prev, entry),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def audit_page(
+        self,
+        owner_id: uuid.UUID,
+        *,
+        page: int,
+        page_size: int,
+        action: str | None = None,
+        object_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[list[AuditEvent], int]:
+        """A page of the owner's trail, oldest first, with the total the filters keep."""
+        where = [AuditEvent.owner_id == owner_id]
+        if action:
+            where.append(
+                AuditEvent.action == action if "." in action else AuditEvent.action.startswith(action)
+            )
+        if object_id:
+            where.append(AuditEvent.object_id == object_id)
+        if since:
+            where.append(AuditEvent.at >= since)
+        if until:
+            where.append(AuditEvent.at < until)
+        total = await self.session.scalar(select(func.count()).select_from(AuditEvent).where(*where))
+        rows = await self.session.scalars(
+            select(AuditEvent)
+            .where(*where)
+            .order_by(AuditEvent.seq)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return list(rows), int(total or 0)

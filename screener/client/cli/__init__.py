@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from screener.client.cli import auth, decisions, jobs, keys, resumes, screen
+from screener.client.cli import audit, auth, decisions, jobs, keys, resumes, screen
 from screener.client.cli.config import (
     AUTH,
     BUSY,
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     if local is not None:
         local(commands)
     parsers = Parsers(commands)
-    for group in (auth, jobs, keys, screen, resumes, decisions):
+    for group in (auth, jobs, keys, screen, resumes, decisions, audit):
         group.register(parsers)
     return parser
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 
 from screener.contract import schemas
 from services.common.errors import TooManyRequests
+from services.gateway import audit
 from services.gateway.deps import ApiContext, Ctx, Repo, client_host
 from services.gateway.repository import Repository
 
@@ -74,6 +75,7 @@ async def committing_even_on_error(ctx: ApiContext, action: Callable[[Repository
 )
 async def verify(ctx: Ctx, body: schemas.VerifyRequest, request: Request) -> schemas.TokenResponse:
     await guess_limits(ctx, request, body.email, "verification attempts")
+    audit.acting(audit.Actor(None, None, client_host(request)))
     pair = await committing_even_on_error(ctx, lambda r: ctx.auth.verify(r, body.email, body.code))
     return schemas.TokenResponse(**pair.__dict__)
 
@@ -140,6 +142,7 @@ async def login(ctx: Ctx, body: schemas.LoginRequest, r: Repo, request: Request)
         f"login:client:{client_host(request)}", ctx.limits.login_per_client, 60, "sign-in attempts"
     )
     await ctx.limiter.hit(f"login:account:{body.email}", ctx.limits.login_per_account, 60, "sign-in attempts")
+    audit.acting(audit.Actor(None, None, client_host(request)))
     pair = await ctx.auth.login(r, body.email, body.password)
     return schemas.TokenResponse(**pair.__dict__)
 

@@ -112,6 +112,8 @@ async def export_job(
     job = await operations.owned_job(r, user_id, job_id)
     ranked = await operations.ranked_resumes(r, ctx.taxonomy, job, filters)
     rows = [resume_row(resume, rank, job) for resume, rank in ranked]
+    kept = {k: v for k, v in vars(filters).items() if v is not None and k not in ("page", "page_size")}
+    await r.audit(user_id, "export", "job", job.id, {"format": format, "rows": len(rows), "filters": kept})
     if format == "json":
         body = json.dumps(schemas.ranked_document(job.id, job.title, rows))
         return Response(body, media_type="application/json")
