@@ -534,39 +534,45 @@ class PipelineService:
         if outcome == "ranked":
             if resume.status != "ranking":
                 return "ignored: not ranking"
-            result = resume_pb2.RankResult()
-            result.CopyFrom(event.ranked)
-            if result.HasField("embeddings"):
-                # Kept apart: the embeddings let a job edit re-score without embedding the resume again.
-                resume.embeddings = result.embeddings.SerializeToString()
-                result.ClearField("embeddings")
-            resume.ranking = to_dict(result)
-            resume.final_score = result.final_score
-            resume.passed = result.passed
-            resume.status, resume.updated_at = "completed", now
-            identity = identity_of(resume.parsed or {})
-            resume.email_key, resume.phone_key = identity.email_key, identity.phone_key
-            resume.signature, resume.text_bands = identity.signature, identity.bands or None
-            resume.same_as = await repo.find_same_candidate(resume)
-            await repo.move_job_counters(resume.job_id, completed=1)
-            # What made the score, so it can be reproduced: the scorer and the model.
-            facts = {
-                "job_id": str(resume.job_id),
-                "score": result.final_score,
-                "passed": result.passed,
-                "scorer_version": result.scorer_version,
-                "model": result.model,
-            }
-            await repo.audit(resume.owner_id, "resume.scored", "resume", resume.id, facts)
-            if resume.batch_id:
-                await repo.count_batch_outcome(resume.batch_id, completed=1)
-                await self._auto_analyze(repo, resume.batch_id)
-            return "completed"
+            return await self._apply_ranked(repo, resume, event, now)
         if outcome == "failed":
             if resume.status not in ACTIVE_STATUSES:
                 return "ignored: not in progress"
             return await self._fail(repo, resume, event.failed.reason or "failed", event.failed.message, now)
         return "ignored: no outcome"
+
+    async def _apply_ranked(
+        self, repo: Repository, resume: Resume, event: pipeline_pb2.StageEvent, now: datetime
+    ) -> str:
+        """A resume's score arrives: stored with its ranking, counted, and recorded with what made it."""
+        result = resume_pb2.RankResult()
+        result.CopyFrom(event.ranked)
+        if result.HasField("embeddings"):
+            # Kept apart: the embeddings let a job edit re-score without embedding the resume again.
+            resume.embeddings = result.embeddings.SerializeToString()
+            result.ClearField("embeddings")
+        resume.ranking = to_dict(result)
+        resume.final_score = result.final_score
+        resume.passed = result.passed
+        resume.status, resume.updated_at = "completed", now
+        identity = identity_of(resume.parsed or {})
+        resume.email_key, resume.phone_key = identity.email_key, identity.phone_key
+        resume.signature, resume.text_bands = identity.signature, identity.bands or None
+        resume.same_as = await repo.find_same_candidate(resume)
+        await repo.move_job_counters(resume.job_id, completed=1)
+        # What made the score, so it can be reproduced: the scorer and the model.
+        facts = {
+            "job_id": str(resume.job_id),
+            "score": result.final_score,
+            "passed": result.passed,
+            "scorer_version": result.scorer_version,
+            "model": result.model,
+        }
+        await repo.audit(resume.owner_id, "resume.scored", "resume", resume.id, facts)
+        if resume.batch_id:
+            await repo.count_batch_outcome(resume.batch_id, completed=1)
+            await self._auto_analyze(repo, resume.batch_id)
+        return "completed"
 
     async def _fail(self, repo: Repository, resume: Resume, reason: str, message: str, now: datetime) -> str:
         """A resume in progress fails with its reason; the job's and batch's counters follow."""

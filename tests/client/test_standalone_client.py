@@ -73,7 +73,8 @@ def test_the_client_alone_pulls_nothing_of_the_server(client_venv: Path) -> None
     help_text = _run(client_venv, str(client_venv / "bin" / "screener"), "--help")
     assert help_text.returncode == 0, help_text.stderr
     commands = help_text.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
-    assert commands == ["login", "signup", "verify", "logout", "jobs", "keys", "screen", "resume", "decide"]
+    expected = ["login", "signup", "verify", "logout", "jobs", "keys", "screen", "resume", "decide", "audit"]
+    assert commands == expected
     assert "screener up" not in help_text.stdout
 
 

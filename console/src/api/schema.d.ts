@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Audit
+         * @description Your audit trail, oldest first: who did what, when, from where, to which object.
+         */
+        get: operations["read_audit_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Audit
+         * @description The trail (or what the filters keep) as CSV or JSON, oldest first.
+         */
+        get: operations["export_audit_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -715,6 +755,72 @@ export interface components {
             prefix: string;
             /** Revoked At */
             revoked_at?: string | null;
+        };
+        /**
+         * AuditEntry
+         * @description One act in the audit trail. `hash` is SHA-256 over `prev_hash` and the entry's canonical JSON
+         *     (screener audit verify recomputes it), so an edited or missing entry shows.
+         */
+        AuditEntry: {
+            /**
+             * Action
+             * @description e.g. job.created, decision.made, resume.revealed, export
+             */
+            action: string;
+            /**
+             * Actor Id
+             * @description who acted; empty for the system's own acts
+             */
+            actor_id: string | null;
+            /**
+             * Api Key Id
+             * @description the API key they acted with, if any
+             */
+            api_key_id: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Client
+             * @description where from: the client's address, or 'system'
+             */
+            client: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Hash */
+            hash: string;
+            /** Object Id */
+            object_id: string;
+            /** Object Type */
+            object_type: string;
+            /**
+             * Owner Id
+             * Format: uuid
+             * @description the account whose trail it is
+             */
+            owner_id: string;
+            /** Prev Hash */
+            prev_hash: string;
+            /**
+             * Seq
+             * @description the entry's place in the account's trail, from 1
+             */
+            seq: number;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntry"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
         };
         /** BatchCreate */
         BatchCreate: {
@@ -1543,6 +1649,104 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    read_audit_api_audit_get: {
+        parameters: {
+            query?: {
+                /** @description an action (job.created) or its kind (job) */
+                action?: string | null;
+                /** @description the job, resume, batch or key */
+                object_id?: string | null;
+                /** @description entries at or after this time */
+                since?: string | null;
+                /** @description entries before this time */
+                until?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_audit_api_audit_export_get: {
+        parameters: {
+            query?: {
+                /** @description an action (job.created) or its kind (job) */
+                action?: string | null;
+                /** @description the job, resume, batch or key */
+                object_id?: string | null;
+                /** @description entries at or after this time */
+                since?: string | null;
+                /** @description entries before this time */
+                until?: string | null;
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;
