@@ -553,3 +553,82 @@ def audit_csv(entries: list[AuditEntry]) -> str:
         data["details"] = json.dumps(data["details"], sort_keys=True, separators=(",", ":"))
         writer.writerow([csv_text(str(data[c])) if data[c] is not None else "" for c in AUDIT_CSV_COLUMNS])
     return buffer.getvalue()
+
+
+class DemographicsUploaded(BaseModel):
+    matched: int = Field(description="candidates whose data was stored (replacing what was there)")
+    unmatched: list[dict[str, Any]] = Field(description="rows that named no resume of the job, by line")
+    errors: list[dict[str, Any]] = Field(description="rows that could not be read, by line, with the reason")
+
+
+class BiasGroup(BaseModel):
+    category: str
+    candidates: int
+    share: float = Field(description="of the candidates audited")
+    small: bool = Field(description="under 2% of the candidates: reported, left out of the impact ratios")
+    selected: int = Field(description="passed the screen")
+    selection_rate: float
+    selection_impact_ratio: float | None
+    shortlisted: int = Field(description="shortlisted by a person")
+    shortlist_rate: float
+    shortlist_impact_ratio: float | None
+    above_median: int
+    scoring_rate: float = Field(description="share scoring above the median of everyone audited")
+    scoring_impact_ratio: float | None
+    below_four_fifths: list[str] = Field(description="the rates whose impact ratio is under 0.8")
+
+
+class BiasDimension(BaseModel):
+    dimension: Literal["sex", "race_ethnicity", "sex_and_race_ethnicity"]
+    groups: list[BiasGroup]
+    unknown: int = Field(description="candidates without the data in this dimension")
+
+
+class BiasAudit(BaseModel):
+    job_id: uuid.UUID | None = Field(description="the job audited; empty for an audit across jobs")
+    since: datetime | None = None
+    until: datetime | None = None
+    candidates: int
+    median_score: float | None
+    dimensions: list[BiasDimension]
+    method: str = Field(
+        default="Selection rate: share of a category that passed the screen (and, beside it, that a person "
+        "shortlisted). Scoring rate: share scoring above the median score of all candidates audited. Impact "
+        "ratio: a category's rate over the highest rate among categories of at least 2% of the candidates."
+    )
+
+
+BIAS_CSV_COLUMNS = [
+    "dimension",
+    "category",
+    "candidates",
+    "share",
+    "small",
+    "selected",
+    "selection_rate",
+    "selection_impact_ratio",
+    "shortlisted",
+    "shortlist_rate",
+    "shortlist_impact_ratio",
+    "above_median",
+    "scoring_rate",
+    "scoring_impact_ratio",
+    "below_four_fifths",
+]
+
+
+def bias_csv(report: BiasAudit) -> str:
+    """A bias audit as one CSV row per category (and one 'unknown' row per dimension), as published."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(BIAS_CSV_COLUMNS)
+    for dimension in report.dimensions:
+        for group in dimension.groups:
+            data = group.model_dump()
+            data["below_four_fifths"] = " ".join(group.below_four_fifths)
+            cells = [dimension.dimension] + [data[c] for c in BIAS_CSV_COLUMNS[1:]]
+            writer.writerow(["" if v is None else (f"{v:.4f}" if isinstance(v, float) else v) for v in cells])
+        writer.writerow(
+            [dimension.dimension, "unknown", dimension.unknown] + [""] * (len(BIAS_CSV_COLUMNS) - 3)
+        )
+    return buffer.getvalue()

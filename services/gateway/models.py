@@ -284,3 +284,19 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonType)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Demographics(Base):
+    """A candidate's self-reported sex and race/ethnicity for bias audits (services.gateway.bias_audit):
+    read by nothing else, deleted with the resume."""
+
+    __tablename__ = "demographics"
+    __table_args__ = (Index("ix_demographics_job", "job_id"),)
+
+    resume_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resumes.id", ondelete="CASCADE"), primary_key=True
+    )
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    sex: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    race_ethnicity: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -19,6 +19,7 @@ from services.gateway.models import (
     AuditEvent,
     Batch,
     Decision,
+    Demographics,
     EmailCode,
     Job,
     RefreshToken,
@@ -764,3 +765,77 @@ class Repository:
             .limit(page_size)
         )
         return list(rows), int(total or 0)
+
+    # Demographic data for bias audits: written by the employer's upload, read only by the audit.
+
+    async def resumes_by_reference(
+        self, job_id: uuid.UUID, ids: list[uuid.UUID], emails: list[str]
+    ) -> tuple[dict[uuid.UUID, uuid.UUID], dict[str, uuid.UUID]]:
+        """The job's resumes named by id, and by canonical email (the first file of each person)."""
+        by_id = dict(
+            (
+                await self.session.execute(
+                    select(Resume.id, Resume.id).where(Resume.job_id == job_id, Resume.id.in_(ids))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        by_email: dict[str, uuid.UUID] = {}
+        if emails:
+            rows = await self.session.execute(
+                select(Resume.email_key, Resume.id)
+                .where(Resume.job_id == job_id, Resume.email_key.in_(emails), Resume.same_as.is_(None))
+                .order_by(Resume.created_at)
+            )
+            for email, resume_id in rows.tuples():
+                if email:
+                    by_email.setdefault(email, resume_id)
+        return by_id, by_email
+
+    async def save_demographics(
+        self, job_id: uuid.UUID, entries: dict[uuid.UUID, tuple[str | None, str | None]]
+    ) -> None:
+        for resume_id, (sex, race) in entries.items():
+            statement = insert(Demographics).values(
+                resume_id=resume_id, job_id=job_id, sex=sex, race_ethnicity=race
+            )
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[Demographics.resume_id],
+                    set_={"sex": sex, "race_ethnicity": race, "updated_at": func.now()},
+                )
+            )
+
+    async def audit_candidates(
+        self,
+        owner_id: uuid.UUID,
+        job_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[tuple[float, bool, bool, str | None, str | None]]:
+        """Every screened candidate (one per person) of a job, or of the account's jobs uploaded in a time
+        range: score, passed, shortlisted, and the demographic data the employer gave."""
+        where = [
+            Resume.owner_id == owner_id,
+            Resume.final_score.is_not(None),
+            Resume.same_as.is_(None),
+        ]
+        if job_id is not None:
+            where.append(Resume.job_id == job_id)
+        if since is not None:
+            where.append(Resume.created_at >= since)
+        if until is not None:
+            where.append(Resume.created_at < until)
+        rows = await self.session.execute(
+            select(
+                Resume.final_score,
+                Resume.passed,
+                Resume.decision == "shortlist",
+                Demographics.sex,
+                Demographics.race_ethnicity,
+            )
+            .outerjoin(Demographics, Demographics.resume_id == Resume.id)
+            .where(*where)
+        )
+        return [(float(s or 0), bool(p), bool(sl), sex, race) for s, p, sl, sex, race in rows.tuples()]

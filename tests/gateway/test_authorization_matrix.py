@@ -44,6 +44,8 @@ def _request(
     kwargs: dict = {}
     if (method, path) == ("post", "/api/jobs/{job_id}/resumes"):
         kwargs["files"] = [("files", ("cv.pdf", render_pdf(SAMPLE_RESUMES[1].lines), "application/pdf"))]
+    elif (method, path) == ("post", "/api/jobs/{job_id}/demographics"):
+        kwargs["files"] = [("file", ("demographics.csv", b"resume_id,sex\n", "text/csv"))]
     elif method in {"post", "patch"}:
         kwargs["json"] = {
             "/api/jobs": SAMPLE_JOB,
@@ -158,7 +160,7 @@ def test_every_secured_route_refuses_strangers_forgers_and_task_tokens(
                 answer = _request(client, method, path, stranger, ids)
                 assert answer.status_code == 404, (method, path, answer.status_code, answer.text)
             checked += 1
-    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 26
+    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 29
 
     # Nothing the refused callers tried changed anything.
     assert owner.get(f"/api/jobs/{job['id']}").json()["title"] == SAMPLE_JOB["title"]

@@ -241,6 +241,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bias-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Account Bias Audit
+         * @description The same audit across every job of the account, for the resumes uploaded in a time range.
+         */
+        get: operations["account_bias_audit_api_bias_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs": {
         parameters: {
             query?: never;
@@ -304,6 +324,49 @@ export interface paths {
          *     the returned rescore_batch_id reports progress) from stored data, without re-extraction.
          */
         patch: operations["update_job_api_jobs__job_id__patch"];
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/bias-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Bias Audit
+         * @description Selection, shortlist and scoring rates with impact ratios for each sex, race/ethnicity and their
+         *     intersections among the job's screened candidates (Local Law 144's method for a tool that scores).
+         */
+        get: operations["job_bias_audit_api_jobs__job_id__bias_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/demographics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Demographics
+         * @description The candidates' self-reported sex and race/ethnicity for this job's bias audit, as a CSV with a
+         *     `resume_id` or `email` column and `sex` and `race_ethnicity` (blank: not given). Stored apart from the
+         *     resumes: never sent to the ranker or the analyzer, never shown with a candidate, erased with them.
+         */
+        post: operations["upload_demographics_api_jobs__job_id__demographics_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/jobs/{job_id}/export": {
@@ -874,6 +937,98 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** BiasAudit */
+        BiasAudit: {
+            /** Candidates */
+            candidates: number;
+            /** Dimensions */
+            dimensions: components["schemas"]["BiasDimension"][];
+            /**
+             * Job Id
+             * @description the job audited; empty for an audit across jobs
+             */
+            job_id: string | null;
+            /** Median Score */
+            median_score: number | null;
+            /**
+             * Method
+             * @default Selection rate: share of a category that passed the screen (and, beside it, that a person shortlisted). Scoring rate: share scoring above the median score of all candidates audited. Impact ratio: a category's rate over the highest rate among categories of at least 2% of the candidates.
+             */
+            method: string;
+            /** Since */
+            since?: string | null;
+            /** Until */
+            until?: string | null;
+        };
+        /** BiasDimension */
+        BiasDimension: {
+            /**
+             * Dimension
+             * @enum {string}
+             */
+            dimension: "sex" | "race_ethnicity" | "sex_and_race_ethnicity";
+            /** Groups */
+            groups: components["schemas"]["BiasGroup"][];
+            /**
+             * Unknown
+             * @description candidates without the data in this dimension
+             */
+            unknown: number;
+        };
+        /** BiasGroup */
+        BiasGroup: {
+            /** Above Median */
+            above_median: number;
+            /**
+             * Below Four Fifths
+             * @description the rates whose impact ratio is under 0.8
+             */
+            below_four_fifths: string[];
+            /** Candidates */
+            candidates: number;
+            /** Category */
+            category: string;
+            /** Scoring Impact Ratio */
+            scoring_impact_ratio: number | null;
+            /**
+             * Scoring Rate
+             * @description share scoring above the median of everyone audited
+             */
+            scoring_rate: number;
+            /**
+             * Selected
+             * @description passed the screen
+             */
+            selected: number;
+            /** Selection Impact Ratio */
+            selection_impact_ratio: number | null;
+            /** Selection Rate */
+            selection_rate: number;
+            /**
+             * Share
+             * @description of the candidates audited
+             */
+            share: number;
+            /** Shortlist Impact Ratio */
+            shortlist_impact_ratio: number | null;
+            /** Shortlist Rate */
+            shortlist_rate: number;
+            /**
+             * Shortlisted
+             * @description shortlisted by a person
+             */
+            shortlisted: number;
+            /**
+             * Small
+             * @description under 2% of the candidates: reported, left out of the impact ratios
+             */
+            small: boolean;
+        };
+        /** Body_upload_demographics_api_jobs__job_id__demographics_post */
+        Body_upload_demographics_api_jobs__job_id__demographics_post: {
+            /** File */
+            file: string;
+        };
         /** Body_upload_files_upload_files_post */
         Body_upload_files_upload_files_post: {
             /** Files */
@@ -945,6 +1100,28 @@ export interface components {
              * Format: uuid
              */
             resume_id: string;
+        };
+        /** DemographicsUploaded */
+        DemographicsUploaded: {
+            /**
+             * Errors
+             * @description rows that could not be read, by line, with the reason
+             */
+            errors: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Matched
+             * @description candidates whose data was stored (replacing what was there)
+             */
+            matched: number;
+            /**
+             * Unmatched
+             * @description rows that named no resume of the job, by line
+             */
+            unmatched: {
+                [key: string]: unknown;
+            }[];
         };
         /** EmailRequest */
         EmailRequest: {
@@ -2377,6 +2554,51 @@ export interface operations {
             };
         };
     };
+    account_bias_audit_api_bias_audit_get: {
+        parameters: {
+            query?: {
+                /** @description resumes uploaded at or after this time */
+                since?: string | null;
+                /** @description resumes uploaded before this time */
+                until?: string | null;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BiasAudit"];
+                    "text/csv": unknown;
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_jobs_api_jobs_get: {
         parameters: {
             query?: never;
@@ -2666,6 +2888,129 @@ export interface operations {
             };
             /** @description a dependency is unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    job_bias_audit_api_jobs__job_id__bias_audit_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BiasAudit"];
+                    "text/csv": unknown;
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    upload_demographics_api_jobs__job_id__demographics_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_demographics_api_jobs__job_id__demographics_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemographicsUploaded"];
+                };
+            };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request body, or what it would add, is larger than its bound */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
