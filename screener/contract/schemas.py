@@ -632,3 +632,18 @@ def bias_csv(report: BiasAudit) -> str:
             [dimension.dimension, "unknown", dimension.unknown] + [""] * (len(BIAS_CSV_COLUMNS) - 3)
         )
     return buffer.getvalue()
+
+
+class CandidateRef(StrictModel):
+    """A candidate, named by one of their resumes or by their email (as they write in to ask)."""
+
+    resume_id: uuid.UUID | None = None
+    email: Email | None = None
+
+
+class ErasureReport(BaseModel):
+    resumes: int = Field(description="resumes of the candidate erased, in every job")
+    jobs: int
+    files: int = Field(description="original files removed from storage (no other resume held them)")
+    cache_entries: int = Field(description="analysis cache entries made from their resumes")
+    dead_letters: int = Field(description="messages given up on that carried their data")

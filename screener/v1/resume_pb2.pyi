@@ -1013,6 +1013,7 @@ class Analysis(_message.Message):
     EVIDENCE_FIELD_NUMBER: _builtins.int
     CACHED_FIELD_NUMBER: _builtins.int
     PROMPT_VERSION_FIELD_NUMBER: _builtins.int
+    CACHE_KEY_FIELD_NUMBER: _builtins.int
     summary: _builtins.str
     relevance_score: _builtins.float
     """0..100"""
@@ -1024,6 +1025,8 @@ class Analysis(_message.Message):
     cached: _builtins.bool
     """served from the analysis cache: cost nothing"""
     prompt_version: _builtins.str
+    cache_key: _builtins.str
+    """the analysis cache entry it is kept under (erased with the candidate)"""
     @_builtins.property
     def strengths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -1057,10 +1060,11 @@ class Analysis(_message.Message):
         evidence: _abc.Iterable[_builtins.str] | None = ...,
         cached: _builtins.bool = ...,
         prompt_version: _builtins.str = ...,
+        cache_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "evidence", b"evidence", "gaps", b"gaps", "interview_questions", b"interview_questions", "items", b"items", "model", b"model", "offline", b"offline", "prompt_version", b"prompt_version", "relevance_score", b"relevance_score", "risks", b"risks", "strengths", b"strengths", "summary", b"summary", "tokens_in", b"tokens_in", "tokens_out", b"tokens_out"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_key", b"cache_key", "cached", b"cached", "evidence", b"evidence", "gaps", b"gaps", "interview_questions", b"interview_questions", "items", b"items", "model", b"model", "offline", b"offline", "prompt_version", b"prompt_version", "relevance_score", b"relevance_score", "risks", b"risks", "strengths", b"strengths", "summary", b"summary", "tokens_in", b"tokens_in", "tokens_out", b"tokens_out"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -105,4 +105,7 @@ class AnalysisService:
                 results[index] = result
                 if self.cache is not None and isinstance(result, resume_pb2.Analysis):
                     await self.cache.put(keys[index], result)
+        for key, analysis in zip(keys, results, strict=True):
+            if isinstance(analysis, resume_pb2.Analysis) and self.cache is not None:
+                analysis.cache_key = key  # so erasing the candidate can erase the entry too
         return [r for r in results if r is not None]

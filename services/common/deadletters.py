@@ -107,3 +107,15 @@ async def replay(js: JetStreamContext, seq: int) -> DeadLetter:
     await js.publish(letter.subject, payload, headers={"Nats-Msg-Id": f"replay:{seq}:{time.time_ns()}"})
     await js.delete_msg(jetstream.DEAD_STREAM, seq)
     return letter
+
+
+async def purge(js: JetStreamContext, resume_ids: set[str]) -> int:
+    """Delete every dead letter about these resumes (by the reference in its payload, or, when the
+    payload cannot be read, by the id appearing in it): a candidate's erasure reaches the stream too."""
+    purged = 0
+    needles = [resume_id.encode() for resume_id in resume_ids]
+    for letter in await list_dead(js, limit=1_000_000):
+        if letter.resume_id in resume_ids or any(needle in letter.payload for needle in needles):
+            await js.delete_msg(jetstream.DEAD_STREAM, letter.seq)
+            purged += 1
+    return purged

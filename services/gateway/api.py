@@ -22,7 +22,18 @@ from services.common.tracing import context_from, trace_id, tracer
 from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
 from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, is_job_upload
-from services.gateway.routes import api_keys, audit, auth, batches, bias, health, jobs, resumes, token_api
+from services.gateway.routes import (
+    api_keys,
+    audit,
+    auth,
+    batches,
+    bias,
+    candidates,
+    health,
+    jobs,
+    resumes,
+    token_api,
+)
 from services.gateway.routes.console import Console, mount_console
 from services.gateway.routes.docs import mount_docs
 
@@ -84,7 +95,7 @@ def create_app(ctx: ApiContext, console_dir: str | None = None) -> FastAPI:
                 reset_log_context(token)
 
     add_error_handlers(app, console)
-    for module in (token_api, health, auth, jobs, resumes, batches, api_keys, audit, bias):
+    for module in (token_api, health, auth, jobs, resumes, batches, api_keys, audit, bias, candidates):
         app.include_router(module.router)
 
     def body_limit(method: str, path: str) -> int:

@@ -839,3 +839,51 @@ class Repository:
             .where(*where)
         )
         return [(float(s or 0), bool(p), bool(sl), sex, race) for s, p, sl, sex, race in rows.tuples()]
+
+    # A candidate's data rights: every resume of one person in the account, for export or erasure.
+
+    async def person_resumes(
+        self, owner_id: uuid.UUID, resume_id: uuid.UUID | None = None, email_key: str | None = None
+    ) -> list[Resume]:
+        """The person's resumes in every job of the account: the resume named (or those with the email),
+        then, until nothing new turns up, those sharing its email, phone, file, or candidate link."""
+        found: dict[uuid.UUID, Resume] = {}
+        if resume_id is not None:
+            first = await self.resume_for_owner(resume_id, owner_id)
+            if first is not None:
+                found[first.id] = first
+        if email_key:
+            for resume in await self.session.scalars(
+                select(Resume).where(Resume.owner_id == owner_id, Resume.email_key == email_key)
+            ):
+                found[resume.id] = resume
+        for _ in range(5):
+            emails = {r.email_key for r in found.values() if r.email_key}
+            phones = {r.phone_key for r in found.values() if r.phone_key}
+            shas = {r.sha256 for r in found.values()}
+            ids = set(found)
+            linked = {r.same_as for r in found.values() if r.same_as}
+            more = await self.session.scalars(
+                select(Resume).where(
+                    Resume.owner_id == owner_id,
+                    Resume.id.not_in(ids),
+                    or_(
+                        Resume.email_key.in_(emails),
+                        Resume.phone_key.in_(phones),
+                        Resume.sha256.in_(shas),
+                        Resume.same_as.in_(ids),
+                        Resume.id.in_(linked),
+                    ),
+                )
+            )
+            new = {r.id: r for r in more}
+            if not new:
+                break
+            found.update(new)
+        return sorted(found.values(), key=lambda r: r.created_at)
+
+    async def delete_cache_entries(self, keys: set[str]) -> int:
+        if not keys:
+            return 0
+        result = await self.session.execute(delete(AnalysisCacheRow).where(AnalysisCacheRow.key.in_(keys)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

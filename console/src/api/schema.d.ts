@@ -261,6 +261,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/candidates/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase Candidate
+         * @description Erase the candidate from the account: every resume of theirs in every job (the same email,
+         *     phone or file, or linked as the same person), with parses, scores, analyses and their cache entries,
+         *     decisions, demographic data, dead letters, and the files no other resume holds. Irreversible; the
+         *     audit trail keeps that it happened, with ids and counts only.
+         */
+        post: operations["erase_candidate_api_candidates_erase_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/candidates/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export Candidate
+         * @description Everything held about the candidate as one ZIP: per resume, what was read, the score and its
+         *     reasons, the analysis, the decisions with their notes, and the original file.
+         */
+        post: operations["export_candidate_api_candidates_export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs": {
         parameters: {
             query?: never;
@@ -1049,6 +1093,16 @@ export interface components {
              */
             id: string;
         };
+        /**
+         * CandidateRef
+         * @description A candidate, named by one of their resumes or by their email (as they write in to ask).
+         */
+        CandidateRef: {
+            /** Email */
+            email?: string | null;
+            /** Resume Id */
+            resume_id?: string | null;
+        };
         /** DecisionCreate */
         DecisionCreate: {
             /**
@@ -1130,6 +1184,31 @@ export interface components {
              * @example recruiter@example.com
              */
             email: string;
+        };
+        /** ErasureReport */
+        ErasureReport: {
+            /**
+             * Cache Entries
+             * @description analysis cache entries made from their resumes
+             */
+            cache_entries: number;
+            /**
+             * Dead Letters
+             * @description messages given up on that carried their data
+             */
+            dead_letters: number;
+            /**
+             * Files
+             * @description original files removed from storage (no other resume held them)
+             */
+            files: number;
+            /** Jobs */
+            jobs: number;
+            /**
+             * Resumes
+             * @description resumes of the candidate erased, in every job
+             */
+            resumes: number;
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -2581,6 +2660,117 @@ export interface operations {
             };
             /** @description missing, invalid or expired credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    erase_candidate_api_candidates_erase_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CandidateRef"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureReport"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_candidate_api_candidates_export_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CandidateRef"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
