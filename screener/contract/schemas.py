@@ -233,6 +233,11 @@ class JobUpdate(StrictModel):
     required_education: Education | None = None
     token_budget: int | None = Field(default=None, ge=0)
     auto_analyze_top_k: int | None = Field(default=None, ge=0, le=500)
+    closed: bool | None = Field(
+        default=None,
+        description="close the job (its resumes are erased after the retention period) or reopen it",
+    )
+    legal_hold: bool | None = Field(default=None, description="keep the resumes past the retention period")
 
 
 class JobOut(BaseModel):
@@ -255,6 +260,8 @@ class JobOut(BaseModel):
     failed_resumes: int
     shortlisted_resumes: int = Field(default=0, description="resumes whose current decision is shortlist")
     running_batch_id: uuid.UUID | None = Field(default=None, description="the batch in progress, if any")
+    closed_at: datetime | None = Field(default=None, description="when the job was closed")
+    legal_hold: bool = False
     last_updated_at: datetime
     created_at: datetime
 
@@ -647,3 +654,18 @@ class ErasureReport(BaseModel):
     files: int = Field(description="original files removed from storage (no other resume held them)")
     cache_entries: int = Field(description="analysis cache entries made from their resumes")
     dead_letters: int = Field(description="messages given up on that carried their data")
+
+
+class Retention(StrictModel):
+    retention_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=3650,
+        description="days a closed job keeps its resumes before they are erased; empty: the default",
+    )
+
+
+class RetentionOut(BaseModel):
+    retention_days: int = Field(description="in force for this account")
+    default_days: int = Field(description="the gateway's default")
+    custom: bool

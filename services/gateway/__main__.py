@@ -33,6 +33,7 @@ from services.common.metrics import (
 from services.common.skills import load_taxonomy
 from services.common.tracing import setup_tracing, shutdown_tracing
 from services.common.worker_service import connect_bus, finish
+from services.gateway import retention
 from services.gateway.api import create_app
 from services.gateway.auth import AuthService
 from services.gateway.context import ApiContext
@@ -162,10 +163,13 @@ def queue_watcher(js: JetStreamContext) -> Callable[[], Awaitable[None]]:
 
 
 def task_sweeper(ctx: ApiContext) -> Callable[[], Awaitable[None]]:
+    """Housekeeping on TASK_SWEEP_SECONDS: expired task-API tasks, then resumes past their retention."""
+
     async def sweep() -> None:
         expired = await expire_tasks(ctx)
         if expired:
             log.info("expired %d tasks", expired)
+        await retention.sweep(ctx)
 
     return sweep
 

@@ -23,6 +23,7 @@ from services.gateway.context import ApiContext
 from services.gateway.db import refused_value
 from services.gateway.limits import MULTIPART_OVERHEAD, BodyLimit, is_job_upload
 from services.gateway.routes import (
+    account,
     api_keys,
     audit,
     auth,
@@ -95,7 +96,8 @@ def create_app(ctx: ApiContext, console_dir: str | None = None) -> FastAPI:
                 reset_log_context(token)
 
     add_error_handlers(app, console)
-    for module in (token_api, health, auth, jobs, resumes, batches, api_keys, audit, bias, candidates):
+    routers = (token_api, health, auth, jobs, resumes, batches, api_keys, audit, bias, candidates, account)
+    for module in routers:
         app.include_router(module.router)
 
     def body_limit(method: str, path: str) -> int:

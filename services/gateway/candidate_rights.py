@@ -53,24 +53,32 @@ async def erase(
     resumes = await _person(r, owner_id, resume_id, email)
     if any(resume.status in BUSY for resume in resumes):
         raise Conflict("a resume of this candidate is being processed; erase them when it is done")
+    ids = [resume.id for resume in resumes]
+    erased = await erase_resumes(r, pipeline, resumes)
+    facts = {**erased.__dict__, "resume_ids": [str(i) for i in ids]}
+    await r.audit(owner_id, "candidate.erased", "candidate", ids[0], facts)
+    return erased
+
+
+async def erase_resumes(r: Repository, pipeline: PipelineService, resumes: list[Resume]) -> Erased:
+    """Erase these resumes and all that was made from them: the rows (with their parses, embeddings,
+    rankings, analyses, decisions and demographic data), the analysis cache entries, the dead letters,
+    and each file once no other resume holds it."""
     cache_keys = {str((resume.analysis or {}).get("cache_key") or "") for resume in resumes} - {""}
     cache_entries = await r.delete_cache_entries(cache_keys)
     shas = {resume.sha256 for resume in resumes}
-    ids = [resume.id for resume in resumes]
+    ids = {str(resume.id) for resume in resumes}
     jobs = {resume.job_id for resume in resumes}
     for resume in resumes:
-        await r.delete_resume(resume)  # its decisions and demographic data go with it
+        await r.delete_resume(resume)
     await r.session.flush()
     files = 0
     for sha256 in shas:
         if not await r.file_in_use(sha256):
             await pipeline.delete_file(sha256)
             files += 1
-    dead = await deadletters.purge(pipeline.js, {str(i) for i in ids})
-    erased = Erased(len(resumes), len(jobs), files, cache_entries, dead)
-    facts = {**erased.__dict__, "resume_ids": [str(i) for i in ids]}
-    await r.audit(owner_id, "candidate.erased", "candidate", ids[0], facts)
-    return erased
+    dead = await deadletters.purge(pipeline.js, ids) if ids else 0
+    return Erased(len(resumes), len(jobs), files, cache_entries, dead)
 
 
 async def export(

@@ -46,6 +46,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     tokens_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How long a closed job keeps its resumes (None: the gateway's RETENTION_DAYS).
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -77,6 +79,9 @@ class RefreshToken(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -100,6 +105,9 @@ class Job(Base):
     total_resumes: Mapped[int] = mapped_column(Integer, default=0)
     completed_resumes: Mapped[int] = mapped_column(Integer, default=0)
     failed_resumes: Mapped[int] = mapped_column(Integer, default=0)
+    # Closed: its resumes are erased once the account's retention period has passed, unless on legal hold.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     last_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -119,6 +119,8 @@ def _job_facts(job: Job) -> dict:
         "blind_screening": job.blind_screening,
         "weights": job.weights,
         "rules": job.rules,
+        "closed_at": job.closed_at.isoformat() if job.closed_at else None,
+        "legal_hold": job.legal_hold,
     }
 
 
@@ -128,6 +130,9 @@ async def update_job(
     """Apply the fields set in body; a change to anything that scores re-scores the job's resumes."""
     job = await owned_job(r, owner_id, job_id, lock=True)
     changes = body.model_dump(exclude_unset=True)
+    closing = changes.pop("closed", None)
+    if closing is not None and closing != (job.closed_at is not None):
+        job.closed_at = datetime.now(UTC) if closing else None
     if "weights" in changes:
         changes["weights"] = body.weights.model_dump(exclude_none=True) if body.weights else {}
     if "rules" in changes:
@@ -147,7 +152,10 @@ async def update_job(
         batch = await pipeline.rescore_job(r, job)
     await r.session.flush()
     await r.session.refresh(job)
-    changed = sorted(name for name, value in changes.items() if value is not None)
+    changed = sorted(
+        [name for name, value in changes.items() if value is not None]
+        + (["closed"] if closing is not None else [])
+    )
     facts = {"changed": changed, **_job_facts(job), "rescore_batch_id": str(batch.id) if batch else None}
     await r.audit(owner_id, "job.updated", "job", job.id, facts)
     return job, batch

@@ -887,3 +887,25 @@ class Repository:
             return 0
         result = await self.session.execute(delete(AnalysisCacheRow).where(AnalysisCacheRow.key.in_(keys)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # Retention: closed jobs whose resumes have outlived their account's retention period.
+
+    async def jobs_past_retention(self, default_days: int, now: datetime) -> list[Job]:
+        days = func.coalesce(User.retention_days, default_days)
+        rows = await self.session.scalars(
+            select(Job)
+            .join(User, User.id == Job.owner_id)
+            .where(
+                Job.closed_at.is_not(None),
+                Job.legal_hold.is_(False),
+                Job.total_resumes > 0,
+                Job.closed_at + func.make_interval(0, 0, 0, days) <= now,
+            )
+            .order_by(Job.closed_at)
+            .limit(50)
+            .with_for_update(of=Job, skip_locked=True)
+        )
+        return list(rows)
+
+    async def resumes_of_job(self, job_id: uuid.UUID) -> list[Resume]:
+        return list(await self.session.scalars(select(Resume).where(Resume.job_id == job_id)))

@@ -35,6 +35,8 @@ class GatewaySettings(ServiceSettings):
     internal_api_token: str = Field(default="", alias="INTERNAL_API_TOKEN")
     jwt_issuer: str = Field(default="screener", alias="JWT_ISSUER")
     jwt_audience: str = Field(default="screener-api", alias="JWT_AUDIENCE")
+    # How long a closed job keeps its resumes before they are erased (an account may set its own).
+    retention_days: int = Field(default=730, ge=0, alias="RETENTION_DAYS")
     access_token_ttl_seconds: int = Field(default=900, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, alias="REFRESH_TOKEN_TTL_SECONDS")
     otp_ttl_seconds: int = Field(default=600, alias="OTP_TTL_SECONDS")

@@ -4,6 +4,30 @@
  */
 
 export interface paths {
+    "/api/account/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Retention
+         * @description How long a closed job keeps its resumes before they are erased (legal hold aside).
+         */
+        get: operations["read_retention_api_account_retention_get"];
+        /**
+         * Set Retention
+         * @description Set the account's retention period in days (0 to 3650), or clear it to use the default.
+         */
+        put: operations["set_retention_api_account_retention_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -1299,6 +1323,11 @@ export interface components {
             auto_analyze_top_k: number;
             /** Blind Screening */
             blind_screening: boolean;
+            /**
+             * Closed At
+             * @description when the job was closed
+             */
+            closed_at?: string | null;
             /** Completed Resumes */
             completed_resumes: number;
             /**
@@ -1320,6 +1349,11 @@ export interface components {
              * Format: date-time
              */
             last_updated_at: string;
+            /**
+             * Legal Hold
+             * @default false
+             */
+            legal_hold: boolean;
             /** Min Years Experience */
             min_years_experience: number;
             /** Preferred Skills */
@@ -1401,8 +1435,18 @@ export interface components {
             auto_analyze_top_k?: number | null;
             /** Blind Screening */
             blind_screening?: boolean | null;
+            /**
+             * Closed
+             * @description close the job (its resumes are erased after the retention period) or reopen it
+             */
+            closed?: boolean | null;
             /** Description */
             description?: string | null;
+            /**
+             * Legal Hold
+             * @description keep the resumes past the retention period
+             */
+            legal_hold?: boolean | null;
             /** Min Years Experience */
             min_years_experience?: number | null;
             /** Preferred Skills */
@@ -1653,6 +1697,29 @@ export interface components {
              * @description the score in plain language
              */
             summary?: string | null;
+        };
+        /** Retention */
+        Retention: {
+            /**
+             * Retention Days
+             * @description days a closed job keeps its resumes before they are erased; empty: the default
+             */
+            retention_days?: number | null;
+        };
+        /** RetentionOut */
+        RetentionOut: {
+            /** Custom */
+            custom: boolean;
+            /**
+             * Default Days
+             * @description the gateway's default
+             */
+            default_days: number;
+            /**
+             * Retention Days
+             * @description in force for this account
+             */
+            retention_days: number;
         };
         /** RuleInForce */
         RuleInForce: {
@@ -1905,6 +1972,95 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    read_retention_api_account_retention_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionOut"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_retention_api_account_retention_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Retention"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionOut"];
+                };
+            };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the account may not do this yet */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     read_audit_api_audit_get: {
         parameters: {
             query?: {
@@ -2700,6 +2856,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErasureReport"];
                 };
             };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description missing, invalid or expired credentials */
             401: {
                 headers: {
@@ -2758,6 +2923,15 @@ export interface operations {
                 };
                 content: {
                     "application/zip": unknown;
+                };
+            };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description missing, invalid or expired credentials */

@@ -117,6 +117,8 @@ describe("duplicating a job", () => {
         failed_resumes: 0,
         shortlisted_resumes: 1,
         running_batch_id: null,
+        closed_at: null,
+        legal_hold: false,
         last_updated_at: "2026-01-01T00:00:00Z",
         created_at: "2026-01-01T00:00:00Z",
       },

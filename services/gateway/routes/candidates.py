@@ -16,7 +16,7 @@ router = APIRouter(tags=["candidates"])
 @router.post(
     "/api/candidates/erase",
     response_model=schemas.ErasureReport,
-    responses=schemas.error_responses(401, 404, 409, 422),
+    responses=schemas.error_responses(400, 401, 404, 409, 422),
 )
 async def erase_candidate(
     ctx: Ctx, body: schemas.CandidateRef, user_id: UserId, r: Repo
@@ -32,7 +32,7 @@ async def erase_candidate(
 @router.post(
     "/api/candidates/export",
     response_class=Response,
-    responses={**{200: {"content": {"application/zip": {}}}}, **schemas.error_responses(401, 404, 422)},
+    responses={**{200: {"content": {"application/zip": {}}}}, **schemas.error_responses(400, 401, 404, 422)},
 )
 async def export_candidate(ctx: Ctx, body: schemas.CandidateRef, user_id: UserId, r: Repo) -> Response:
     """Everything held about the candidate as one ZIP: per resume, what was read, the score and its
