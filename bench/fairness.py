@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.ranking_eval import AS_OF, DEFAULT_DATA, job_specs, load_parsed
+from services.common.counterfactual import NAMES, variants
 from services.common.skills import load_taxonomy
-from services.demo.counterfactual import NAMES, variants
 from services.extractor.structure import structure_resume
 from services.ranker.embedding import Embedder
 from services.ranker.scoring import Scorer

@@ -453,6 +453,11 @@ class ResumeDetail(BaseModel):
     )
     stage_seconds: dict[str, Any]
     decision: DecisionKind | None = Field(default=None, description="the current decision, if any")
+    scored_with: dict[str, Any] | None = Field(
+        default=None,
+        description="what made the score: scorer_version, taxonomy_version and model; the same versions "
+        "give the same score for the same resume and job",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -669,3 +674,30 @@ class RetentionOut(BaseModel):
     retention_days: int = Field(description="in force for this account")
     default_days: int = Field(description="the gateway's default")
     custom: bool
+
+
+class CounterfactualRequest(StrictModel):
+    resumes: int = Field(
+        default=10, ge=1, le=50, description="how many of the job's top-ranked resumes to audit"
+    )
+
+
+class CounterfactualChange(BaseModel):
+    variants: int
+    largest: float = Field(description="the largest score change, in points of 100")
+    mean: float = Field(description="the mean absolute score change")
+
+
+class CounterfactualCase(BaseModel):
+    resume_id: uuid.UUID
+    kind: Literal["name", "attribute"]
+    label: str = Field(description="the name given, or the statement written in")
+    points: float = Field(description="the variant's score minus the resume's own")
+
+
+class CounterfactualAudit(BaseModel):
+    job_id: uuid.UUID
+    resumes: int
+    changes: dict[str, CounterfactualChange] = Field(description="by kind of change: name, attribute")
+    worst: list[CounterfactualCase] = Field(description="the five largest changes")
+    stored: bool = Field(default=False, description="nothing of the audit's scoring is kept")

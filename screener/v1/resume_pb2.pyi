@@ -885,6 +885,7 @@ class RankResult(_message.Message):
     EMBEDDINGS_FIELD_NUMBER: _builtins.int
     TERMS_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
+    TAXONOMY_VERSION_FIELD_NUMBER: _builtins.int
     final_score: _builtins.float
     """0..100"""
     passed: _builtins.bool
@@ -893,6 +894,8 @@ class RankResult(_message.Message):
     scorer_version: _builtins.str
     summary: _builtins.str
     """plain language, from the same facts: "Strong match: 4 of 4 required skills, ..." """
+    taxonomy_version: _builtins.int
+    """the skill taxonomy's version: with model and scorer_version, what made the score"""
     @_builtins.property
     def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -954,10 +957,11 @@ class RankResult(_message.Message):
         embeddings: Global___ResumeEmbeddings | None = ...,
         terms: _abc.Iterable[Global___ScoreTerm] | None = ...,
         summary: _builtins.str = ...,
+        taxonomy_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "job", b"job", "weights", b"weights"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "evidence", b"evidence", "explanation", b"explanation", "final_score", b"final_score", "items", b"items", "job", b"job", "matched_preferred", b"matched_preferred", "matched_required", b"matched_required", "missing_preferred", b"missing_preferred", "missing_required", b"missing_required", "model", b"model", "passed", b"passed", "reasons", b"reasons", "rules", b"rules", "scorer_version", b"scorer_version", "skill_matches", b"skill_matches", "summary", b"summary", "terms", b"terms", "weights", b"weights"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["components", b"components", "embeddings", b"embeddings", "evidence", b"evidence", "explanation", b"explanation", "final_score", b"final_score", "items", b"items", "job", b"job", "matched_preferred", b"matched_preferred", "matched_required", b"matched_required", "missing_preferred", b"missing_preferred", "missing_required", b"missing_required", "model", b"model", "passed", b"passed", "reasons", b"reasons", "rules", b"rules", "scorer_version", b"scorer_version", "skill_matches", b"skill_matches", "summary", b"summary", "taxonomy_version", b"taxonomy_version", "terms", b"terms", "weights", b"weights"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -193,6 +193,7 @@ def api_context(
         limits=settings,
         upload_slots=UploadSlots(settings.upload_slots, settings.upload_slot_wait_seconds),
         analysis_kind=analysis_kind_check(channels["analyzer"]),
+        ranker=channels["ranker"],
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import grpc
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.common.skills import SkillTaxonomy
@@ -37,3 +38,5 @@ class ApiContext:
     # "language_model" or "rule_based" as the analyzer says, None when it cannot be asked (not running).
     analysis_kind: Callable[[], Awaitable[str | None]] = field(default=lambda: _unknown())
     sse_max_seconds: float = 600.0
+    # The ranker, asked directly for the counterfactual audit (scores computed, nothing stored).
+    ranker: grpc.aio.Channel | None = None

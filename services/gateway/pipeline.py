@@ -566,6 +566,7 @@ class PipelineService:
             "score": result.final_score,
             "passed": result.passed,
             "scorer_version": result.scorer_version,
+            "taxonomy_version": result.taxonomy_version,
             "model": result.model,
         }
         await repo.audit(resume.owner_id, "resume.scored", "resume", resume.id, facts)

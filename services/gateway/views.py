@@ -72,3 +72,14 @@ def shown_parse(resume: Resume, masked: bool) -> dict | None:
     if masked and parsed is not None:
         return to_dict(redact(ParseDict(parsed, resume_pb2.ParsedResume(), ignore_unknown_fields=True)))
     return parsed
+
+
+def scored_with(ranking: dict | None) -> dict | None:
+    """The versions that made a score, from its ranking: the same ones give the same number."""
+    if not ranking:
+        return None
+    return {
+        "scorer_version": ranking.get("scorer_version", ""),
+        "taxonomy_version": ranking.get("taxonomy_version", 0),
+        "model": ranking.get("model", ""),
+    }

@@ -352,7 +352,10 @@ class Scorer:
         vectors = _Vectors.split(plan, resume_vectors, job_vectors)
         weights = _weights(job)
         result = resume_pb2.RankResult(
-            model=self.embedder.model_name, scorer_version=SCORER_VERSION, job=understanding
+            model=self.embedder.model_name,
+            scorer_version=SCORER_VERSION,
+            taxonomy_version=self.taxonomy.version,
+            job=understanding,
         )
         result.weights.CopyFrom(resume_pb2.ScoringWeights(**weights))
         result.embeddings.model = self.embedder.model_name

@@ -13,10 +13,10 @@ import random
 import pytest
 
 from screener.v1 import resume_pb2
+from services.common.counterfactual import ATTRIBUTE_LINES, NAMES, variants
 from services.common.protected import find, withhold
 from services.common.redaction import scoring_view
 from services.common.skills import load_taxonomy
-from services.demo.counterfactual import ATTRIBUTE_LINES, NAMES, variants
 from services.demo.factory import AS_OF, make_person, resume_lines
 from services.demo.samples import SAMPLE_JOB
 from services.extractor.structure import structure_resume

@@ -12,9 +12,9 @@ from fastapi.responses import Response
 
 from screener.contract import schemas
 from screener.contract.schemas import canonical_email
-from services.common.errors import InvalidInput
-from services.gateway import bias_audit, operations
-from services.gateway.deps import Repo, UserId
+from services.common.errors import Conflict, InvalidInput
+from services.gateway import bias_audit, counterfactual, operations
+from services.gateway.deps import Ctx, Repo, UserId
 
 router = APIRouter(tags=["bias audit"])
 MAX_CSV_BYTES = 10 * 1024 * 1024
@@ -148,3 +148,43 @@ async def account_bias_audit(
     facts = {"candidates": report.candidates, "format": format}
     await r.audit(user_id, "bias_audit.run", "account", user_id, facts)
     return _answer(report, format)
+
+
+@router.post(
+    "/api/jobs/{job_id}/counterfactual-audit",
+    response_model=schemas.CounterfactualAudit,
+    responses=schemas.error_responses(400, 401, 404, 409, 422),
+)
+async def counterfactual_audit(
+    ctx: Ctx, job_id: uuid.UUID, user_id: UserId, r: Repo, body: schemas.CounterfactualRequest
+) -> schemas.CounterfactualAudit:
+    """Score the job's top-ranked resumes again as they are, under four other names and with a statement
+    of each protected attribute written in (nothing is stored), and report how far any score moved."""
+    job = await operations.owned_job(r, user_id, job_id)
+    ranked = await operations.ranked_resumes(r, ctx.taxonomy, job, operations.ResumeQuery(status="completed"))
+    resumes = [resume for resume, _ in ranked[: body.resumes]]
+    if ctx.ranker is None:
+        raise Conflict("the ranker is not reachable from this gateway")
+    differences = await counterfactual.audit(ctx.ranker, job, resumes)
+    changes = counterfactual.summary(differences)
+    worst = sorted(differences, key=lambda d: abs(d.points), reverse=True)[:5]
+    await r.audit(user_id, "counterfactual_audit.run", "job", job.id, {"resumes": len(resumes), **changes})
+    return schemas.CounterfactualAudit(
+        job_id=job.id,
+        resumes=len(resumes),
+        changes={
+            kind: schemas.CounterfactualChange(
+                variants=int(figures["variants"]), largest=figures["largest"], mean=figures["mean"]
+            )
+            for kind, figures in changes.items()
+        },
+        worst=[
+            schemas.CounterfactualCase(
+                resume_id=uuid.UUID(d.resume_id),
+                kind="name" if d.kind == "name" else "attribute",
+                label=d.label,
+                points=round(d.points, 2),
+            )
+            for d in worst
+        ],
+    )

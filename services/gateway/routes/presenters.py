@@ -84,6 +84,7 @@ def resume_detail(resume: Resume, rank: int | None, *, masked: bool = False) -> 
         analysis_label=views.analysis_label(resume.analysis),
         stage_seconds=resume.stage_seconds or {},
         decision=resume.decision,  # type: ignore[arg-type]  # stored from a DecisionKind
+        scored_with=views.scored_with(resume.ranking),
         created_at=resume.created_at,
         updated_at=resume.updated_at,
     )

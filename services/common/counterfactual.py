@@ -1,7 +1,8 @@
 """Counterfactual variants of a resume: the same qualifications under another name, with protected
 attributes written in, or with the headline before the name. A fair score is the same for all of them.
 
-Used by the fairness tests (generated resumes) and bench/fairness.py (real resumes).
+Used by the fairness tests (generated resumes), bench/fairness.py (real resumes) and the counterfactual
+audit of a job's own resumes (services.gateway.counterfactual).
 """
 
 from __future__ import annotations
