@@ -1,6 +1,7 @@
 import { Route, Routes } from "react-router-dom";
 import { Layout } from "./components/Layout";
 import { CandidatePage } from "./pages/Candidate";
+import { CompliancePage } from "./pages/Compliance";
 import { JobEditorPage } from "./pages/JobEditor";
 import { JobPage } from "./pages/JobPage";
 import { JobsPage } from "./pages/Jobs";
@@ -23,6 +24,7 @@ export function App() {
           <Route path="/jobs/:jobId/edit" element={<JobEditorPage />} />
           <Route path="/resumes/:resumeId" element={<CandidatePage />} />
           <Route path="/keys" element={<KeysPage />} />
+          <Route path="/compliance" element={<CompliancePage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>
       </Routes>

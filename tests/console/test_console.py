@@ -327,3 +327,37 @@ def test_the_console_is_served_whole_by_the_gateway(mesh: Mesh) -> None:
     missing = httpx.get(f"{mesh.http_url}/api/nothing", headers={"Accept": "text/html"}, timeout=30)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "http_error"
     assert httpx.get(f"{mesh.http_url}/nothing", timeout=30).status_code == 404
+
+
+def test_records_and_audits_in_the_console(
+    open_console, mesh: Mesh, account: Account, tmp_path: Path
+) -> None:
+    job = create_job(account.client, title="Audited job")
+    paths = write_samples(tmp_path / "samples")
+    items = upload(account.client, job["id"], [(p.name, p.read_bytes()) for p in paths[:4]]).json()["items"]
+    batch = account.client.post("/api/batches", json={"job_id": job["id"]}).json()
+    wait_for_batch(account.client, batch["id"])
+    csv_file = tmp_path / "demographics.csv"
+    given = [("female", "Asian"), ("male", "White"), ("female", "White"), ("male", "Asian")]
+    rows = ["resume_id,sex,race_ethnicity"]
+    rows += [f"{item['id']},{sex},{race}" for item, (sex, race) in zip(items, given, strict=True)]
+    csv_file.write_text("\n".join(rows) + "\n")
+
+    console: Console = open_console()
+    page = console.go("/compliance")
+    page.get_by_label("Email", exact=True).fill(account.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Records and audits")).to_be_visible()
+    page.get_by_label("Job", exact=True).select_option(label="Audited job")
+    page.get_by_label("Demographic data (CSV)").set_input_files(csv_file)
+    expect(page.get_by_text("4 candidates' data stored")).to_be_visible()
+    report = page.get_by_test_id("bias-report")
+    expect(report).to_contain_text("4 candidates audited")
+    expect(report.locator("table.bias").first.locator("tbody tr")).to_have_count(2)  # female, male
+    expect(report.locator("table.bias").nth(2)).to_contain_text("female / asian")
+    # The trail below shows the upload and the audit, newest last.
+    page.get_by_label("Action", exact=True).select_option("bias_audit")
+    expect(page.locator("table.audit tbody tr").first).to_contain_text("bias_audit.run")
+    accessible(console, "13-records-and-audits")
+    assert console.problems == [], console.problems

@@ -415,6 +415,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/counterfactual-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Counterfactual Audit
+         * @description Score the job's top-ranked resumes again as they are, under four other names and with a statement
+         *     of each protected attribute written in (nothing is stored), and report how far any score moved.
+         */
+        post: operations["counterfactual_audit_api_jobs__job_id__counterfactual_audit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/demographics": {
         parameters: {
             query?: never;
@@ -1127,6 +1148,81 @@ export interface components {
             /** Resume Id */
             resume_id?: string | null;
         };
+        /** CounterfactualAudit */
+        CounterfactualAudit: {
+            /**
+             * Changes
+             * @description by kind of change: name, attribute
+             */
+            changes: {
+                [key: string]: components["schemas"]["CounterfactualChange"];
+            };
+            /**
+             * Job Id
+             * Format: uuid
+             */
+            job_id: string;
+            /** Resumes */
+            resumes: number;
+            /**
+             * Stored
+             * @description nothing of the audit's scoring is kept
+             * @default false
+             */
+            stored: boolean;
+            /**
+             * Worst
+             * @description the five largest changes
+             */
+            worst: components["schemas"]["CounterfactualCase"][];
+        };
+        /** CounterfactualCase */
+        CounterfactualCase: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "name" | "attribute";
+            /**
+             * Label
+             * @description the name given, or the statement written in
+             */
+            label: string;
+            /**
+             * Points
+             * @description the variant's score minus the resume's own
+             */
+            points: number;
+            /**
+             * Resume Id
+             * Format: uuid
+             */
+            resume_id: string;
+        };
+        /** CounterfactualChange */
+        CounterfactualChange: {
+            /**
+             * Largest
+             * @description the largest score change, in points of 100
+             */
+            largest: number;
+            /**
+             * Mean
+             * @description the mean absolute score change
+             */
+            mean: number;
+            /** Variants */
+            variants: number;
+        };
+        /** CounterfactualRequest */
+        CounterfactualRequest: {
+            /**
+             * Resumes
+             * @description how many of the job's top-ranked resumes to audit
+             * @default 10
+             */
+            resumes: number;
+        };
         /** DecisionCreate */
         DecisionCreate: {
             /**
@@ -1621,6 +1717,13 @@ export interface components {
             same_candidate_as?: string | null;
             /** Score Components */
             score_components: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Scored With
+             * @description what made the score: scorer_version, taxonomy_version and model; the same versions give the same score for the same resume and job
+             */
+            scored_with?: {
                 [key: string]: unknown;
             } | null;
             /** Sha256 */
@@ -3295,6 +3398,77 @@ export interface operations {
             };
             /** @description not found, or not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    counterfactual_audit_api_jobs__job_id__counterfactual_audit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CounterfactualRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterfactualAudit"];
+                };
+            };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -114,3 +114,11 @@ export interface Analysis {
   tokens_out?: number;
   cached?: boolean;
 }
+
+export type AuditPage = Schemas["AuditPage"];
+export type AuditEntry = Schemas["AuditEntry"];
+export type BiasAudit = Schemas["BiasAudit"];
+export type BiasGroup = Schemas["BiasGroup"];
+export type CounterfactualAudit = Schemas["CounterfactualAudit"];
+export type DemographicsUploaded = Schemas["DemographicsUploaded"];
+export type RetentionOut = Schemas["RetentionOut"];

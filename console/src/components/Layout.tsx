@@ -29,6 +29,7 @@ export function Layout() {
             Jobs
           </NavLink>
           <NavLink to="/keys">API keys</NavLink>
+          <NavLink to="/compliance">Records and audits</NavLink>
           <a href="/docs">API docs</a>
         </nav>
         <div className="who">
