@@ -163,6 +163,8 @@ async def counterfactual_audit(
     job = await operations.owned_job(r, user_id, job_id)
     ranked = await operations.ranked_resumes(r, ctx.taxonomy, job, operations.ResumeQuery(status="completed"))
     resumes = [resume for resume, _ in ranked[: body.resumes]]
+    for resume in resumes:  # the table's query leaves the parse and the embeddings unread
+        await r.session.refresh(resume, attribute_names=["parsed", "embeddings"])
     if ctx.ranker is None:
         raise Conflict("the ranker is not reachable from this gateway")
     differences = await counterfactual.audit(ctx.ranker, job, resumes)
