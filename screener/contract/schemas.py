@@ -187,6 +187,9 @@ class JobCreate(StrictModel):
     required_education: Education = ""
     token_budget: int | None = Field(default=None, ge=0, description="LLM tokens this job may spend")
     auto_analyze_top_k: int = Field(default=0, ge=0, le=500, description="analyze the top K after each batch")
+    candidate_notice: str = Field(
+        default="", max_length=10_000, description="the notice to candidates; empty: written from the job"
+    )
 
 
 class RuleInForce(BaseModel):
@@ -238,6 +241,7 @@ class JobUpdate(StrictModel):
         description="close the job (its resumes are erased after the retention period) or reopen it",
     )
     legal_hold: bool | None = Field(default=None, description="keep the resumes past the retention period")
+    candidate_notice: str | None = Field(default=None, max_length=10_000)
 
 
 class JobOut(BaseModel):
@@ -262,6 +266,7 @@ class JobOut(BaseModel):
     running_batch_id: uuid.UUID | None = Field(default=None, description="the batch in progress, if any")
     closed_at: datetime | None = Field(default=None, description="when the job was closed")
     legal_hold: bool = False
+    candidate_notice: str = Field(default="", description="the employer's own notice, if set")
     last_updated_at: datetime
     created_at: datetime
 
@@ -701,3 +706,9 @@ class CounterfactualAudit(BaseModel):
     changes: dict[str, CounterfactualChange] = Field(description="by kind of change: name, attribute")
     worst: list[CounterfactualCase] = Field(description="the five largest changes")
     stored: bool = Field(default=False, description="nothing of the audit's scoring is kept")
+
+
+class CandidateNotice(BaseModel):
+    job_id: uuid.UUID
+    notice: str = Field(description="the employer's text, or one written from the job")
+    written_from_the_job: bool

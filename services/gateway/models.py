@@ -108,6 +108,8 @@ class Job(Base):
     # Closed: its resumes are erased once the account's retention period has passed, unless on legal hold.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The notice published to candidates (services.gateway.notice); empty: one written from the job.
+    candidate_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

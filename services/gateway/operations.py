@@ -93,6 +93,7 @@ async def create_job(r: Repository, owner_id: uuid.UUID, body: schemas.JobCreate
         required_education=body.required_education,
         token_budget=body.token_budget,
         auto_analyze_top_k=body.auto_analyze_top_k,
+        candidate_notice=body.candidate_notice,
         tokens_used=0,
         content_hash=job_content_hash(
             body.title, body.description, required, preferred, body.min_years_experience

@@ -479,6 +479,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Candidate Notice
+         * @description The notice to publish to the job's candidates: the employer's own text, or one written from the
+         *     job (what is assessed, the data used and not used, that a person decides, how to ask for another
+         *     process). `format=text` answers it as a file to publish.
+         */
+        get: operations["candidate_notice_api_jobs__job_id__notice_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/resumes": {
         parameters: {
             query?: never;
@@ -1138,6 +1160,21 @@ export interface components {
              */
             id: string;
         };
+        /** CandidateNotice */
+        CandidateNotice: {
+            /**
+             * Job Id
+             * Format: uuid
+             */
+            job_id: string;
+            /**
+             * Notice
+             * @description the employer's text, or one written from the job
+             */
+            notice: string;
+            /** Written From The Job */
+            written_from_the_job: boolean;
+        };
         /**
          * CandidateRef
          * @description A candidate, named by one of their resumes or by their email (as they write in to ask).
@@ -1379,6 +1416,12 @@ export interface components {
              */
             blind_screening: boolean;
             /**
+             * Candidate Notice
+             * @description the notice to candidates; empty: written from the job
+             * @default
+             */
+            candidate_notice: string;
+            /**
              * Description
              * @default
              */
@@ -1419,6 +1462,12 @@ export interface components {
             auto_analyze_top_k: number;
             /** Blind Screening */
             blind_screening: boolean;
+            /**
+             * Candidate Notice
+             * @description the employer's own notice, if set
+             * @default
+             */
+            candidate_notice: string;
             /**
              * Closed At
              * @description when the job was closed
@@ -1531,6 +1580,8 @@ export interface components {
             auto_analyze_top_k?: number | null;
             /** Blind Screening */
             blind_screening?: boolean | null;
+            /** Candidate Notice */
+            candidate_notice?: string | null;
             /**
              * Closed
              * @description close the job (its resumes are erased after the retention period) or reopen it
@@ -1952,6 +2003,12 @@ export interface components {
         };
         /** TaskStatus */
         TaskStatus: {
+            /**
+             * Notice
+             * @description the notice to candidates: what the tool assesses and uses
+             * @default
+             */
+            notice: string;
             /**
              * Poll
              * @description where to poll while the task still runs
@@ -3589,6 +3646,58 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                     "text/csv": unknown;
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    candidate_notice_api_jobs__job_id__notice_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "text";
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandidateNotice"];
+                    "text/plain": unknown;
                 };
             };
             /** @description missing, invalid or expired credentials */

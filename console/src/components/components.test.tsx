@@ -119,6 +119,7 @@ describe("duplicating a job", () => {
         running_batch_id: null,
         closed_at: null,
         legal_hold: false,
+        candidate_notice: "",
         last_updated_at: "2026-01-01T00:00:00Z",
         created_at: "2026-01-01T00:00:00Z",
       },
@@ -136,6 +137,7 @@ describe("duplicating a job", () => {
       required_education: "bachelor",
       token_budget: 1000,
       auto_analyze_top_k: 5,
+      candidate_notice: "",
     });
   });
 });

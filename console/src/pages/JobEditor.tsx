@@ -40,6 +40,7 @@ const EMPTY: JobCreate = {
   required_education: "",
   token_budget: null,
   auto_analyze_top_k: 0,
+  candidate_notice: "",
 };
 
 const draftKey = (jobId: string | undefined) => `screener.draft.${jobId ?? "new"}`;
@@ -303,6 +304,22 @@ export function JobEditorPage() {
                 onChange={(e) => set("auto_analyze_top_k", Number(e.target.value))}
               />
             </label>
+          </div>
+          <div className="field">
+            <label htmlFor="job-notice">Notice to candidates</label>
+            <textarea
+              id="job-notice"
+              rows={4}
+              maxLength={10000}
+              value={draft.candidate_notice ?? ""}
+              aria-describedby="notice-hint"
+              onChange={(e) => set("candidate_notice", e.target.value)}
+            />
+            <p id="notice-hint" className="hint">
+              What you publish to candidates about this screening. Empty: Screener writes one from the job (what is
+              assessed, what is never used, that a person decides, how to ask for another process); see it with
+              GET /api/jobs/&#123;id&#125;/notice.
+            </p>
           </div>
           <div className="buttons">
             <button type="submit" className="primary" disabled={busy}>

@@ -21,6 +21,7 @@ export function draftOf(job: JobOut, title = job.title): JobCreate {
     required_education: job.required_education as JobCreate["required_education"],
     token_budget: job.token_budget ?? null,
     auto_analyze_top_k: job.auto_analyze_top_k,
+    candidate_notice: job.candidate_notice ?? "",
   };
 }
 

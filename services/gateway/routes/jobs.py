@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from screener.contract import schemas
 from services.gateway import operations
 from services.gateway.deps import Ctx, Repo, ResumeFilters, UserId
+from services.gateway.notice import notice_for
 from services.gateway.routes.presenters import job_out, resume_row
 
 router = APIRouter(tags=["jobs"])
@@ -132,3 +133,28 @@ async def export_job(
 async def delete_job(ctx: Ctx, job_id: uuid.UUID, user_id: UserId, r: Repo) -> None:
     """Delete a job, its resumes, batches and (unless another job holds them) its files."""
     await operations.delete_job(r, ctx.pipeline, user_id, job_id)
+
+
+@router.get(
+    "/api/jobs/{job_id}/notice",
+    response_model=schemas.CandidateNotice,
+    responses={**{200: {"content": {"text/plain": {}}}}, **schemas.error_responses(401, 404, 422)},
+)
+async def candidate_notice(
+    ctx: Ctx, job_id: uuid.UUID, user_id: UserId, r: Repo, format: Literal["json", "text"] = "json"
+) -> Response:
+    """The notice to publish to the job's candidates: the employer's own text, or one written from the
+    job (what is assessed, the data used and not used, that a person decides, how to ask for another
+    process). `format=text` answers it as a file to publish."""
+    job = await operations.owned_job(r, user_id, job_id)
+    text = notice_for(job, ctx.taxonomy)
+    if format == "text":
+        return Response(
+            text + "\n",
+            media_type="text/plain; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="notice-{job.id}.txt"'},
+        )
+    out = schemas.CandidateNotice(
+        job_id=job.id, notice=text, written_from_the_job=not job.candidate_notice.strip()
+    )
+    return Response(out.model_dump_json(), media_type="application/json")

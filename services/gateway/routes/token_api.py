@@ -18,6 +18,7 @@ from services.common.errors import InvalidInput
 from services.gateway import operations, token_tasks
 from services.gateway.deps import Ctx, client_host
 from services.gateway.models import Task
+from services.gateway.notice import notice_for
 from services.gateway.pipeline import UploadItem, UploadOutcome
 from services.gateway.repository import Repository
 from services.gateway.routes.presenters import upload_item
@@ -78,6 +79,7 @@ class TaskStatus(BaseModel):
     status: Literal["not_started", "running", "done"]
     results: list[TaskResult]
     poll: str | None = Field(default=None, description="where to poll while the task still runs")
+    notice: str = Field(default="", description="the notice to candidates: what the tool assesses and uses")
 
 
 async def _current_task(
@@ -136,9 +138,14 @@ def _file_out(outcome: UploadOutcome) -> dict[str, Any]:
     return {"resume_id": str(item.id), "filename": item.filename, "duplicate": item.duplicate}
 
 
-async def _status(ctx: Ctx, task: Task) -> tuple[str, list[dict[str, Any]]]:
+async def _status(ctx: Ctx, task: Task) -> dict[str, Any]:
+    """The task's state, its results, and the notice to the candidates it screens."""
     async with ctx.sessions() as db:
-        return await token_tasks.status(Repository(db), task)
+        r = Repository(db)
+        status, results = await token_tasks.status(r, task)
+        job = await r.job_for_owner(task.job_id, task.user_id)
+        notice = notice_for(job, ctx.taxonomy) if job is not None else ""
+    return {"task_id": str(task.id), "status": status, "results": results, "notice": notice}
 
 
 @router.post(
@@ -163,14 +170,12 @@ async def process_task(ctx: Ctx, task: CurrentTask, body: ProcessRequest) -> JSO
     )
     async for _ in updates:  # until the batch is done or the wait is over
         pass
-    status, results = await _status(ctx, task)
-    content: dict[str, Any] = {"task_id": str(task.id), "status": status, "results": results}
-    if status != "done":
+    content = await _status(ctx, task)
+    if content["status"] != "done":
         content["poll"] = "/task_status"
-    return JSONResponse(content, status_code=200 if status == "done" else 202)
+    return JSONResponse(content, status_code=200 if content["status"] == "done" else 202)
 
 
 @router.get("/task_status", response_model=TaskStatus, responses=error_responses(401))
 async def task_status(ctx: Ctx, task: CurrentTask) -> dict[str, Any]:
-    status, results = await _status(ctx, task)
-    return {"task_id": str(task.id), "status": status, "results": results}
+    return await _status(ctx, task)
