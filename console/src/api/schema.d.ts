@@ -3225,6 +3225,15 @@ export interface operations {
                     "application/json": components["schemas"]["JobPreview"];
                 };
             };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description missing, invalid or expired credentials */
             401: {
                 headers: {
@@ -4266,6 +4275,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DecisionOut"];
+                };
+            };
+            /** @description the request body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description missing, invalid or expired credentials */

@@ -31,7 +31,7 @@ async def create_job(body: schemas.JobCreate, user_id: UserId, r: Repo) -> schem
 @router.post(
     "/api/jobs/preview",
     response_model=schemas.JobPreview,
-    responses=schemas.error_responses(401, 422),
+    responses=schemas.error_responses(400, 401, 422),
 )
 async def preview_job(ctx: Ctx, body: schemas.JobCreate, user_id: UserId) -> schemas.JobPreview:
     """What the ranker will read from this job (skills, years, seniority, education, the weights and

@@ -200,7 +200,7 @@ async def analyze_resume(
     "/api/resumes/{resume_id}/decision",
     status_code=201,
     response_model=schemas.DecisionOut,
-    responses=schemas.error_responses(401, 404, 422),
+    responses=schemas.error_responses(400, 401, 404, 422),
 )
 async def decide(
     resume_id: uuid.UUID, body: schemas.DecisionCreate, user_id: UserId, r: Repo
