@@ -712,3 +712,17 @@ class CandidateNotice(BaseModel):
     job_id: uuid.UUID
     notice: str = Field(description="the employer's text, or one written from the job")
     written_from_the_job: bool
+
+
+class QuotaUse(BaseModel):
+    used: int
+    limit: int
+
+
+class AccountUsage(BaseModel):
+    """What the account uses of each quota: past one, uploads or batches are refused naming it."""
+
+    resumes: QuotaUse
+    storage_bytes: QuotaUse
+    batches_last_hour: QuotaUse
+    analysis_tokens: QuotaUse

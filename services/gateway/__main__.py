@@ -42,6 +42,7 @@ from services.gateway.grpc_api import AnalysisCacheServicer, ScreeningServicer
 from services.gateway.limits import UploadSlots
 from services.gateway.mailer import Mailer
 from services.gateway.pipeline import EventApplier, PipelineService
+from services.gateway.quotas import Quotas
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
@@ -217,6 +218,7 @@ async def main() -> None:
         user_token_budget=settings.user_token_budget,
         max_queued_work=settings.max_queued_work,
         dispatch_window=settings.dispatch_window,
+        quotas=Quotas(settings.quota_resumes, settings.quota_bytes, settings.quota_batches_per_hour),
     )
     applier = EventApplier(sessions, pipeline)
     channels = worker_channels(settings)

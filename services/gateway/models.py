@@ -48,6 +48,10 @@ class User(Base):
     tokens_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # How long a closed job keeps its resumes (None: the gateway's RETENTION_DAYS).
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The account's own quotas, set by an operator (None: the gateway's QUOTA_* defaults).
+    quota_resumes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    quota_batches_per_hour: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -48,6 +48,7 @@ from services.common.redaction import redact
 from services.common.tracing import REQUEST_ID, carrier, context_from
 from services.gateway.candidates import identity_of
 from services.gateway.models import Batch, Job, Resume
+from services.gateway.quotas import Quotas, check_batch, storage_of
 from services.gateway.repository import ACTIVE_STATUSES, SKILL_SEPARATOR, Repository
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,9 @@ class PipelineService:
         max_queued_work: int = 20_000,
         dispatch_window: int = 16,
         dispatch_idle_seconds: float = 0.25,
+        quotas: Quotas | None = None,
     ) -> None:
+        self.quotas = quotas or Quotas()
         self.max_queued_work = max_queued_work
         self.dispatch_window = dispatch_window
         self.dispatch_idle_seconds = dispatch_idle_seconds
@@ -172,6 +175,7 @@ class PipelineService:
         outcomes: list[UploadOutcome] = []
         added = 0
         seen: dict[str, Resume] = {}
+        storage = await storage_of(repo, owner_id, self.quotas)
         for item in items:
             item.filename = safe_filename(item.filename)
             outcome = UploadOutcome(filename=item.filename)
@@ -188,6 +192,10 @@ class PipelineService:
             if existing is not None:
                 outcome.resume, outcome.duplicate = existing, True
                 continue
+            outcome.error = storage.refusal(len(content))
+            if outcome.error is not None:
+                continue
+            storage.add(len(content))
             await self.store.put(sha256, content)
             resume = Resume(
                 job_id=job_id,
@@ -225,7 +233,8 @@ class PipelineService:
     async def start_batch(
         self, repo: Repository, owner_id: uuid.UUID, job_id: uuid.UUID, resume_ids: list[uuid.UUID] | None
     ) -> Batch:
-        """Queue resumes for processing; the only way processing starts."""
+        """Queue resumes for processing; the only way processing starts (bounded per hour by quota)."""
+        await check_batch(repo, owner_id, self.quotas)
         job = await repo.job_for_owner(job_id, owner_id, lock=True)
         if job is None:
             raise NotFound("job not found")

@@ -909,3 +909,23 @@ class Repository:
 
     async def resumes_of_job(self, job_id: uuid.UUID) -> list[Resume]:
         return list(await self.session.scalars(select(Resume).where(Resume.job_id == job_id)))
+
+    # Quotas (services.gateway.quotas): what an account holds, and the batches it started lately.
+
+    async def holdings_of(self, owner_id: uuid.UUID) -> tuple[int, int]:
+        row = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(Resume.size_bytes), 0)).where(
+                    Resume.owner_id == owner_id
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    async def batches_since(self, owner_id: uuid.UUID, since: datetime) -> list[datetime]:
+        rows = await self.session.scalars(
+            select(Batch.created_at)
+            .where(Batch.owner_id == owner_id, Batch.created_at >= since)
+            .order_by(Batch.created_at)
+        )
+        return list(rows)

@@ -37,6 +37,10 @@ class GatewaySettings(ServiceSettings):
     jwt_audience: str = Field(default="screener-api", alias="JWT_AUDIENCE")
     # How long a closed job keeps its resumes before they are erased (an account may set its own).
     retention_days: int = Field(default=730, ge=0, alias="RETENTION_DAYS")
+    # Quotas per account (an operator may set an account's own in users.quota_*).
+    quota_resumes: int = Field(default=100_000, ge=0, alias="QUOTA_RESUMES")
+    quota_bytes: int = Field(default=50 * 1024**3, ge=0, alias="QUOTA_BYTES")
+    quota_batches_per_hour: int = Field(default=300, ge=0, alias="QUOTA_BATCHES_PER_HOUR")
     access_token_ttl_seconds: int = Field(default=900, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, alias="REFRESH_TOKEN_TTL_SECONDS")
     otp_ttl_seconds: int = Field(default=600, alias="OTP_TTL_SECONDS")

@@ -160,7 +160,7 @@ def test_every_secured_route_refuses_strangers_forgers_and_task_tokens(
                 answer = _request(client, method, path, stranger, ids)
                 assert answer.status_code == 404, (method, path, answer.status_code, answer.text)
             checked += 1
-    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 35
+    assert checked == len(_routes() - PUBLIC - TASK_TOKEN) == 36
 
     # Nothing the refused callers tried changed anything.
     assert owner.get(f"/api/jobs/{job['id']}").json()["title"] == SAMPLE_JOB["title"]

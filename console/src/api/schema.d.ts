@@ -28,6 +28,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Usage
+         * @description The account's use of each quota: resumes and bytes stored, batches started in the last hour,
+         *     analysis tokens spent.
+         */
+        get: operations["read_usage_api_account_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -844,6 +865,16 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * AccountUsage
+         * @description What the account uses of each quota: past one, uploads or batches are refused naming it.
+         */
+        AccountUsage: {
+            analysis_tokens: components["schemas"]["QuotaUse"];
+            batches_last_hour: components["schemas"]["QuotaUse"];
+            resumes: components["schemas"]["QuotaUse"];
+            storage_bytes: components["schemas"]["QuotaUse"];
+        };
         /** AnalysisAccepted */
         AnalysisAccepted: {
             /**
@@ -1647,6 +1678,13 @@ export interface components {
              */
             wait_seconds: number;
         };
+        /** QuotaUse */
+        QuotaUse: {
+            /** Limit */
+            limit: number;
+            /** Used */
+            used: number;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -2212,6 +2250,35 @@ export interface operations {
             };
             /** @description the request is not valid */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    read_usage_api_account_usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountUsage"];
+                };
+            };
+            /** @description missing, invalid or expired credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

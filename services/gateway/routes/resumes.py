@@ -16,6 +16,7 @@ from services.common.errors import BadFile, InvalidInput, NotFound
 from services.gateway import operations, previews, views
 from services.gateway.deps import Ctx, Repo, ResumeFilters, UserId, client_host
 from services.gateway.pipeline import UploadItem
+from services.gateway.quotas import QuotaExceeded
 from services.gateway.routes.presenters import decision_out, resume_detail, resume_row, upload_item
 
 router = APIRouter(tags=["resumes"])
@@ -45,6 +46,11 @@ async def upload_resumes(
     items = [UploadItem(upload.filename or "resume", upload.file) for upload in files]
     outcomes = await ctx.pipeline.register_files(r, user_id, job_id, items)
     out = [upload_item(outcome) for outcome in outcomes]
+    if all(isinstance(outcome.error, QuotaExceeded) for outcome in outcomes):
+        raise QuotaExceeded(
+            f"no file fits this account's quotas ({outcomes[0].error})",
+            details=[{"filename": i.filename, **(i.error or {})} for i in out],
+        )
     if all(item.error for item in out):
         raise BadFile(
             "none of the files can be screened",
