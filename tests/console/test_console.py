@@ -359,5 +359,6 @@ def test_records_and_audits_in_the_console(
     # The trail below shows the upload and the audit, newest last.
     page.get_by_label("Action", exact=True).select_option("bias_audit")
     expect(page.locator("table.audit tbody tr").first).to_contain_text("bias_audit.run")
+    expect(page.locator("table.usage")).to_contain_text("Resumes stored")
     accessible(console, "13-records-and-audits")
     assert console.problems == [], console.problems

@@ -33,7 +33,8 @@ def test_storage_and_batch_quotas_are_named_when_reached(account: Account, mesh:
     asyncio.run(_operator(mesh, account.email, quota_resumes=3, quota_batches_per_hour=2))
     job = create_job(client)
     usage = client.get("/api/account/usage").json()
-    assert usage["resumes"] == {"used": 0, "limit": 3} and usage["batches_last_hour"] == {"used": 0, "limit": 2}
+    assert usage["resumes"] == {"used": 0, "limit": 3}
+    assert usage["batches_last_hour"] == {"used": 0, "limit": 2}
 
     assert upload(client, job["id"], [_file(0), _file(1)]).status_code == 201
     partly = upload(client, job["id"], [_file(2), _file(3), _file(4)]).json()["items"]

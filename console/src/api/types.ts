@@ -122,3 +122,4 @@ export type BiasGroup = Schemas["BiasGroup"];
 export type CounterfactualAudit = Schemas["CounterfactualAudit"];
 export type DemographicsUploaded = Schemas["DemographicsUploaded"];
 export type RetentionOut = Schemas["RetentionOut"];
+export type AccountUsage = Schemas["AccountUsage"];

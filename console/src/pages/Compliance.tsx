@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api, messageOf } from "../api/client";
 import type {
+  AccountUsage,
   AuditPage,
   BiasAudit,
   BiasGroup,
@@ -36,6 +37,7 @@ export function CompliancePage() {
       <BiasAuditPanel />
       <AuditTrail />
       <RetentionPanel />
+      <UsagePanel />
     </section>
   );
 }
@@ -347,6 +349,45 @@ function RetentionPanel() {
           Save
         </button>
       </form>
+    </section>
+  );
+}
+
+function UsagePanel() {
+  const usage = useLoad((signal) => api.get<AccountUsage>("/api/account/usage", undefined, signal), []);
+  if (!usage.data) return null;
+  const rows: [string, { used: number; limit: number }][] = [
+    ["Resumes stored", usage.data.resumes],
+    ["Storage (bytes)", usage.data.storage_bytes],
+    ["Batches started in the last hour", usage.data.batches_last_hour],
+    ["Analysis tokens", usage.data.analysis_tokens],
+  ];
+  return (
+    <section aria-labelledby="usage" className="panel">
+      <h2 id="usage">Usage and quotas</h2>
+      <table className="usage">
+        <caption className="sr-only">What this account uses of each quota</caption>
+        <thead>
+          <tr>
+            <th scope="col">Quota</th>
+            <th scope="col" className="num">Used</th>
+            <th scope="col" className="num">Limit</th>
+            <th scope="col">Share</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([name, { used, limit }]) => (
+            <tr key={name}>
+              <th scope="row">{name}</th>
+              <td className="num">{used.toLocaleString()}</td>
+              <td className="num">{limit.toLocaleString()}</td>
+              <td>
+                <RateBar value={limit ? used / limit : 0} label={`${name}: ${percent(limit ? used / limit : 0)} used`} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
