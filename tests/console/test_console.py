@@ -361,4 +361,19 @@ def test_records_and_audits_in_the_console(
     expect(page.locator("table.audit tbody tr").first).to_contain_text("bias_audit.run")
     expect(page.locator("table.usage")).to_contain_text("Resumes stored")
     accessible(console, "13-records-and-audits")
+
+    # The job itself: its notice to publish, closing it, and a legal hold.
+    page.goto(f"{mesh.http_url}/jobs/{job['id']}")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Notice to candidates").click()
+    assert Path(download_info.value.path()).read_text().startswith("Notice to candidates for Audited job")
+    page.get_by_role("button", name="Close job").click()
+    expect(page.get_by_text("Its resumes are erased once the account's retention period has passed")).to_be_visible()
+    page.get_by_role("button", name="Legal hold").click()
+    expect(page.get_by_text("On legal hold: its resumes are kept")).to_be_visible()
+    state = account.client.get(f"/api/jobs/{job['id']}").json()
+    assert state["closed_at"] and state["legal_hold"]
+    accessible(console, "14-job-closed-on-hold")
+    page.get_by_role("button", name="Reopen job").click()
+    expect(page.get_by_role("button", name="Close job")).to_be_visible()
     assert console.problems == [], console.problems

@@ -6,7 +6,7 @@ import { BatchProgress } from "../components/BatchProgress";
 import { Notice } from "../components/Layout";
 import { RankedTable } from "../components/RankedTable";
 import { UploadPanel } from "../components/UploadPanel";
-import { formatWhen, useLoad, useTitle } from "../hooks";
+import { formatWhen, saveBlob, useLoad, useTitle } from "../hooks";
 
 export function JobPage() {
   const { jobId = "" } = useParams();
@@ -42,6 +42,16 @@ export function JobPage() {
     [job],
   );
 
+  async function change(fields: { closed?: boolean; legal_hold?: boolean }) {
+    setError(null);
+    try {
+      await api.patch(`/api/jobs/${jobId}`, fields);
+      await job.reload();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  }
+
   async function start() {
     setError(null);
     setFinished(null);
@@ -63,11 +73,40 @@ export function JobPage() {
         <Link to="/">Jobs</Link>
       </p>
       <div className="page-head">
-        <h1>{j.title}</h1>
-        <Link className="button secondary" to={`/jobs/${j.id}/edit`}>
-          Edit job
-        </Link>
+        <h1>
+          {j.title}
+          {j.closed_at && <span className="tag">closed</span>}
+          {j.legal_hold && <span className="tag">legal hold</span>}
+        </h1>
+        <div className="buttons">
+          <Link className="button secondary" to={`/jobs/${j.id}/edit`}>
+            Edit job
+          </Link>
+          <button
+            type="button"
+            className="secondary"
+            onClick={async () =>
+              saveBlob((await api.blob(`/api/jobs/${j.id}/notice`, { format: "text" })).blob, `notice-${j.id}.txt`)
+            }
+          >
+            Notice to candidates
+          </button>
+          <button type="button" className="secondary" onClick={() => void change({ closed: !j.closed_at })}>
+            {j.closed_at ? "Reopen job" : "Close job"}
+          </button>
+          <button type="button" className="secondary" onClick={() => void change({ legal_hold: !j.legal_hold })}>
+            {j.legal_hold ? "Lift legal hold" : "Legal hold"}
+          </button>
+        </div>
       </div>
+      {j.closed_at && (
+        <Notice>
+          Closed {formatWhen(j.closed_at)}.{" "}
+          {j.legal_hold
+            ? "On legal hold: its resumes are kept until the hold is lifted."
+            : "Its resumes are erased once the account's retention period has passed (Records and audits)."}
+        </Notice>
+      )}
       <dl className="counters">
         <div>
           <dt>Resumes</dt>
