@@ -368,7 +368,7 @@ def test_records_and_audits_in_the_console(
         page.get_by_role("button", name="Notice to candidates").click()
     assert Path(download_info.value.path()).read_text().startswith("Notice to candidates for Audited job")
     page.get_by_role("button", name="Close job").click()
-    expect(page.get_by_text("Its resumes are erased once the account's retention period has passed")).to_be_visible()
+    expect(page.get_by_text("erased once the account's retention period has passed")).to_be_visible()
     page.get_by_role("button", name="Legal hold").click()
     expect(page.get_by_text("On legal hold: its resumes are kept")).to_be_visible()
     state = account.client.get(f"/api/jobs/{job['id']}").json()
