@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -51,3 +52,8 @@ def total(samples: dict, name: str, **labels: str) -> float:
         for (sample, sample_labels), value in samples.items()
         if sample == name and all(dict(sample_labels).get(k) == v for k, v in labels.items())
     )
+
+
+async def connect_db(mesh: Mesh) -> asyncpg.Connection:
+    """A plain asyncpg connection to the mesh's database, as an operator would open one."""
+    return await asyncpg.connect(mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))

@@ -45,6 +45,28 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   return { data, error, loading, reload };
 }
 
+/** An action a form starts: busy while it runs, its failure as a message. */
+export function useAction(): {
+  busy: boolean;
+  error: string | null;
+  run: (action: () => Promise<void>) => Promise<void>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}
+
 /** Set the page's title (what a screen reader announces on navigation). */
 export function useTitle(title: string): void {
   useEffect(() => {

@@ -6,17 +6,10 @@ process. The employer should read, complete and publish it."""
 from __future__ import annotations
 
 from services.common.job_understanding import understand
+from services.common.knockout import RULES
 from services.common.skills import SkillTaxonomy
 from services.gateway.models import Job
 from services.gateway.pipeline import job_spec
-
-EDUCATION = {
-    "high_school": "a high-school diploma",
-    "associate": "an associate degree",
-    "bachelor": "a bachelor's degree",
-    "master": "a master's degree",
-    "doctorate": "a doctorate",
-}
 
 
 def notice_for(job: Job, taxonomy: SkillTaxonomy) -> str:
@@ -28,10 +21,10 @@ def notice_for(job: Job, taxonomy: SkillTaxonomy) -> str:
         assessed.append("the required skills (" + ", ".join(seen.required_skills) + ")")
     if seen.preferred_skills:
         assessed.append("the preferred skills (" + ", ".join(seen.preferred_skills) + ")")
-    if seen.min_years:
-        assessed.append(f"at least {seen.min_years:g} years of relevant experience")
-    if seen.education:
-        assessed.append(EDUCATION.get(seen.education, seen.education))
+    # Years and education in the words the knock-out rules and the job preview use.
+    assessed += [
+        RULES[name].describe(seen) for name in ("min_years", "education") if RULES[name].applies(seen)
+    ]
     assessed.append("how closely your past roles and your resume's content match the role's description")
     return "\n\n".join(
         [

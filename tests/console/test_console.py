@@ -54,24 +54,36 @@ def resume_folder(root: Path) -> Path:
     return folder
 
 
-def test_a_recruiters_day_in_the_console(
-    open_console, mesh: Mesh, mailbox: MailSink, other_account: Account, tmp_path: Path
-) -> None:
-    console: Console = open_console()
+def sign_in(page: Page, email: str) -> None:
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def expire_access(page: Page) -> None:
+    """The stored access token as one that has run out would be: refused by the API."""
+    page.evaluate(
+        "const s = JSON.parse(localStorage.getItem('screener.session'));"
+        "s.access = 'expired'; localStorage.setItem('screener.session', JSON.stringify(s));"
+    )
+
+
+def _signs_up(console: Console, mailbox: MailSink, email: str) -> Page:
     page = console.go("/")
     # Signed out, the console asks to sign in; the API's own pages are untouched.
     expect(page).to_have_url(re.compile(r"/login"))
     accessible(console, "01-sign-in")
-
-    email = f"console-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
     sign_up(page, mailbox, email)
     accessible(console, "02-sign-up-code")
     page.get_by_label("Code", exact=True).fill(mailbox.code_for(email))
     page.get_by_role("button", name="Verify and sign in").click()
     expect(page.get_by_role("heading", name="No jobs yet")).to_be_visible()
     accessible(console, "03-jobs-empty")
+    return page
 
-    # A job from its preview: what the description says is derived before anything is saved.
+
+def _creates_a_job_from_its_preview(console: Console, page: Page) -> str:
+    """A job from its preview: what the description says is derived before anything is saved."""
     page.get_by_role("link", name="New job").first.click()
     page.get_by_label("Title", exact=True).fill(SAMPLE_JOB["title"])
     page.get_by_label("Description", exact=True).fill(
@@ -93,10 +105,12 @@ def test_a_recruiters_day_in_the_console(
     accessible(console, "04-job-editor")
     page.get_by_role("button", name="Create job").click()
     expect(page.get_by_role("heading", name=SAMPLE_JOB["title"])).to_be_visible()
-    job_url = page.url
-    job_id = job_url.rsplit("/", 1)[-1]
+    return page.url
 
-    # A whole folder: per-file outcomes, the duplicate named, the stray file refused with its reason.
+
+def _uploads_a_folder_and_screens_it(console: Console, page: Page, tmp_path: Path) -> None:
+    """A whole folder: per-file outcomes, the duplicate named, the stray file refused with its reason;
+    then the batch, followed live: progress, then every row ranked."""
     folder = resume_folder(tmp_path)
     page.get_by_test_id("folder-input").set_input_files(folder)
     summary = page.locator(".upload-summary")
@@ -110,7 +124,6 @@ def test_a_recruiters_day_in_the_console(
     expect(files).to_contain_text("applicants/week-48/ada_quinlan.pdf")
     accessible(console, "05-upload")
 
-    # The batch, followed live: progress, then every row ranked.
     page.get_by_role("button", name=re.compile("Start screening")).click()
     expect(page.get_by_test_id("batch-progress")).to_be_visible()
     expect(page.get_by_text("The batch finished")).to_be_visible(timeout=TIMEOUT)
@@ -122,7 +135,9 @@ def test_a_recruiters_day_in_the_console(
     accessible(console, "06b-ranked-table-tablet")
     page.set_viewport_size({"width": 1366, "height": 900})
 
-    # Keyboard: arrows move between candidates, Enter opens one.
+
+def _opens_the_top_candidate_by_keyboard(console: Console, page: Page) -> str:
+    """Arrows move between candidates, Enter opens one; its chart's parts add up to the score shown."""
     links = page.locator("a.candidate")
     links.nth(0).focus()
     page.keyboard.press("ArrowDown")
@@ -132,7 +147,6 @@ def test_a_recruiters_day_in_the_console(
     top_name = links.nth(0).inner_text()
     page.keyboard.press("Enter")
 
-    # The top candidate: the chart's parts add up to the score shown.
     expect(page.get_by_role("heading", name=top_name)).to_be_visible()
     expect(page.locator("table.terms")).to_be_visible()
     score = float(page.locator(".big-score").inner_text())
@@ -142,10 +156,15 @@ def test_a_recruiters_day_in_the_console(
     expect(page.locator(".resume-text mark").first).to_be_visible()
     expect(page.locator("img.page-image")).to_be_visible()
     expect(page.locator("ol.timeline li").first).to_contain_text("Relevance to this job")
-    resume_id = page.url.rsplit("/", 1)[-1]
     accessible(console, "07-candidate")
+    return page.url.rsplit("/", 1)[-1]
 
-    # Shortlisted with a note; the history says who and why.
+
+def _shortlists_filters_and_exports(
+    console: Console, page: Page, email: str, job_url: str, resume_id: str
+) -> None:
+    """Shortlisted with a note (the history says who and why), the analysis on request, then the table
+    filtered by decision and exported as shown: the decision is in the file; the dashboard counts it."""
     page.get_by_label("Shortlisted", exact=True).check()
     page.get_by_label("Note", exact=True).fill("Strong on Kafka; invite to the first interview")
     page.get_by_role("button", name="Save decision").click()
@@ -154,15 +173,14 @@ def test_a_recruiters_day_in_the_console(
     expect(history).to_contain_text("invite to the first interview")
     expect(page.locator(".headline-score .decision")).to_have_text("Shortlisted")
 
-    # The analysis, on request: who wrote it is said plainly.
     page.get_by_role("button", name="Analyze this candidate").click()
     expect(page.locator(".analysis")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".analysis")).to_contain_text(re.compile("language model|rule-based"))
     accessible(console, "08-candidate-decided")
 
-    # Filtered by decision, and exported as shown: the decision is in the file.
     page.goto(job_url)
     page.get_by_label("Decision", exact=True).select_option("shortlist")
+    rows = page.locator("table.candidates tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Shortlisted")
     with page.expect_download() as download_info:
@@ -171,18 +189,16 @@ def test_a_recruiters_day_in_the_console(
     assert len(exported) == 1
     assert exported[0]["resume_id"] == resume_id and exported[0]["decision"] == "shortlist"
 
-    # The dashboard counts the shortlist.
+    job_id = job_url.rsplit("/", 1)[-1]
     page.get_by_role("link", name="Jobs", exact=True).first.click()
     row = page.locator(f"tr[data-job='{job_id}']")
     expect(row.locator("td").nth(3)).to_have_text("1")
     accessible(console, "09-jobs")
 
-    # Another recruiter sees none of it: not in their list, not by address.
-    other = open_console()
+
+def _another_recruiter_sees_none_of_it(other: Console, email: str, job_id: str, resume_id: str) -> None:
     other_page = other.go("/login")
-    other_page.get_by_label("Email", exact=True).fill(other_account.email)
-    other_page.get_by_label("Password", exact=True).fill(PASSWORD)
-    other_page.get_by_role("button", name="Sign in").click()
+    sign_in(other_page, email)
     expect(other_page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
     expect(other_page.get_by_text(SAMPLE_JOB["title"])).to_have_count(0)
     other.go(f"/jobs/{job_id}")
@@ -190,39 +206,35 @@ def test_a_recruiters_day_in_the_console(
     other.go(f"/resumes/{resume_id}")
     expect(other_page.get_by_role("alert")).to_contain_text("not found")
 
-    # An access token that has run out is renewed without a word.
-    page.goto(f"{mesh.http_url}/resumes/{resume_id}")
+
+def _a_session_is_renewed_then_ends_and_comes_back(
+    console: Console, page: Page, base_url: str, email: str, resume_id: str
+) -> None:
+    """An access token that has run out is renewed without a word; a session that ends mid-work (signed
+    out elsewhere) returns to sign-in, then to the same page with what was being written."""
+    page.goto(f"{base_url}/resumes/{resume_id}")
     expect(page.locator("table.terms")).to_be_visible()
-    page.evaluate(
-        "const s = JSON.parse(localStorage.getItem('screener.session'));"
-        "s.access = 'expired'; localStorage.setItem('screener.session', JSON.stringify(s));"
-    )
+    expire_access(page)
     page.reload()
     expect(page.locator("table.terms")).to_be_visible()
     assert session_of(page)["access"] != "expired"
 
-    # A session that ends mid-work (signed out elsewhere) returns to sign-in, then to the same page.
     signed_in = session_of(page)
     httpx.post(
-        f"{mesh.http_url}/api/auth/logout",
+        f"{base_url}/api/auth/logout",
         json={"refresh_token": signed_in["refresh"]},
         headers={"Authorization": f"Bearer {signed_in['access']}"},
         timeout=30,
     ).raise_for_status()
-    page.evaluate(
-        "const s = JSON.parse(localStorage.getItem('screener.session'));"
-        "s.access = 'expired'; localStorage.setItem('screener.session', JSON.stringify(s));"
-    )
+    expire_access(page)
     page.get_by_label("Note", exact=True).fill("after the session ended")
     page.get_by_label("On hold", exact=True).check()
     page.get_by_role("button", name="Save decision").click()
     expect(page).to_have_url(re.compile(r"/login\?expired=1"))
     expect(page.get_by_text("Your session has ended")).to_be_visible()
     console.shot("10-session-ended")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{mesh.http_url}/resumes/{resume_id}")
+    sign_in(page, email)
+    expect(page).to_have_url(f"{base_url}/resumes/{resume_id}")
     expect(page.locator("ol.history")).to_contain_text("invite to the first interview")
     # What they were writing is still there, and saves now.
     expect(page.get_by_label("Note", exact=True)).to_have_value("after the session ended")
@@ -231,6 +243,21 @@ def test_a_recruiters_day_in_the_console(
     expect(page.locator("ol.history li").first).to_contain_text("On hold")
     expect(page.locator("ol.history li").first).to_contain_text("after the session ended")
 
+
+def test_a_recruiters_day_in_the_console(
+    open_console, mesh: Mesh, mailbox: MailSink, other_account: Account, tmp_path: Path
+) -> None:
+    console: Console = open_console()
+    email = f"console-{uuid.uuid4().hex[:8]}@screener-tests.example.com"
+    page = _signs_up(console, mailbox, email)
+    job_url = _creates_a_job_from_its_preview(console, page)
+    _uploads_a_folder_and_screens_it(console, page, tmp_path)
+    resume_id = _opens_the_top_candidate_by_keyboard(console, page)
+    _shortlists_filters_and_exports(console, page, email, job_url, resume_id)
+    _another_recruiter_sees_none_of_it(
+        open_console(), other_account.email, job_url.rsplit("/", 1)[-1], resume_id
+    )
+    _a_session_is_renewed_then_ends_and_comes_back(console, page, mesh.http_url, email, resume_id)
     assert console.problems == [], console.problems
 
 
@@ -246,9 +273,7 @@ def test_blind_screening_and_keys_in_the_console(
 
     console: Console = open_console()
     page = console.go(f"/jobs/{job['id']}")
-    page.get_by_label("Email", exact=True).fill(account.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, account.email)
     # Back where the link pointed, with every name masked.
     expect(page.get_by_role("heading", name="Blind screening job")).to_be_visible()
     links = page.locator("a.candidate")
@@ -345,9 +370,7 @@ def test_records_and_audits_in_the_console(
 
     console: Console = open_console()
     page = console.go("/compliance")
-    page.get_by_label("Email", exact=True).fill(account.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, account.email)
     expect(page.get_by_role("heading", name="Records and audits")).to_be_visible()
     page.get_by_label("Job", exact=True).select_option(label="Audited job")
     page.get_by_label("Demographic data (CSV)").set_input_files(csv_file)

@@ -18,7 +18,7 @@ from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 from tests.client.test_cli import Cli, login
 from tests.conftest import Account
-from tests.helpers import create_job, upload, wait_for_batch
+from tests.helpers import connect_db, create_job, upload, wait_for_batch
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _trail(account: Account, **params: str) -> list[dict]:
 
 
 async def _sql(mesh: Mesh, *statements: str) -> None:
-    conn = await asyncpg.connect(mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await connect_db(mesh)
     try:
         for statement in statements:
             await conn.execute(statement)

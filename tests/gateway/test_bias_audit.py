@@ -10,13 +10,12 @@ import io
 import json
 import uuid
 
-import asyncpg
 import pytest
 
 from services.gateway.bias_audit import Candidate, audit
 from services.launcher import Mesh
 from tests.conftest import Account
-from tests.helpers import create_job
+from tests.helpers import connect_db, create_job
 
 # (sex, race, scores, passed, shortlisted): scores 90..52 and one unknown candidate at 50, so the median
 # of the 40 is 70.5 and exactly the twenty white candidates score above it.
@@ -78,7 +77,7 @@ def test_a_category_under_two_percent_is_reported_but_left_out_of_the_ratios() -
 
 
 async def _insert(mesh: Mesh, job_id: str) -> list[uuid.UUID]:
-    conn = await asyncpg.connect(mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await connect_db(mesh)
     try:
         owner = await conn.fetchval("SELECT owner_id FROM jobs WHERE id = $1", uuid.UUID(job_id))
         ids, records = [], []
@@ -129,7 +128,7 @@ async def _insert(mesh: Mesh, job_id: str) -> list[uuid.UUID]:
 
 
 async def _count(mesh: Mesh, resume_id: uuid.UUID) -> int:
-    conn = await asyncpg.connect(mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await connect_db(mesh)
     try:
         return int(await conn.fetchval("SELECT count(*) FROM demographics WHERE resume_id = $1", resume_id))
     finally:

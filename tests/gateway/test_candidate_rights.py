@@ -11,7 +11,6 @@ import time
 import uuid
 import zipfile
 
-import asyncpg
 import httpx
 import nats
 from nats.js.errors import NotFoundError
@@ -21,7 +20,7 @@ from services.common import jetstream
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 from tests.conftest import Account
-from tests.helpers import create_job, upload, wait_for_batch
+from tests.helpers import connect_db, create_job, upload, wait_for_batch
 
 
 def _resume(email: str, marker: str) -> bytes:
@@ -56,7 +55,7 @@ async def _dead_letter(mesh: Mesh, resume_id: str) -> None:
 
 async def _left(mesh: Mesh, needles: list[str], stored: list[str]) -> tuple[dict[str, int], list[str], int]:
     """Rows of any table that mention a needle; files still stored; dead letters mentioning one."""
-    conn = await asyncpg.connect(mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await connect_db(mesh)
     try:
         tables = [
             row["tablename"]

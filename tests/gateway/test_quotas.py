@@ -7,16 +7,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
-
 from services.demo.samples import SAMPLE_RESUMES, render_pdf
 from services.launcher import Mesh
 from tests.conftest import Account
-from tests.helpers import create_job, upload, wait_for_batch
+from tests.helpers import connect_db, create_job, upload, wait_for_batch
 
 
 async def _operator(mesh: Mesh, email: str, **quotas: int) -> None:
-    conn = await asyncpg.connect(mesh.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await connect_db(mesh)
     try:
         for column, value in quotas.items():
             await conn.execute(f"UPDATE users SET {column} = $1 WHERE email = $2", value, email)

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
-import { api, messageOf } from "../api/client";
+import { api } from "../api/client";
 import type { TokenResponse } from "../api/types";
 import { Notice } from "../components/Layout";
-import { useTitle } from "../hooks";
+import { useAction, useTitle } from "../hooks";
 import { returnPath } from "../session";
 
 function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
@@ -26,26 +26,19 @@ export function LoginPage() {
   const navigate = useNavigate();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  async function submit(e: FormEvent) {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const tokens = await api.request<TokenResponse>("POST", "/api/auth/login", {
         json: { email, password },
         anonymous: true,
       });
       api.startSession(tokens, email.trim().toLowerCase());
       navigate(returnPath(params.get("next")), { replace: true });
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
+  };
 
   return (
     <AuthFrame title="Sign in">
@@ -86,21 +79,8 @@ export function SignupPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
-  const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, run } = useAction();
 
   const signup = (e: FormEvent) => {
     e.preventDefault();
@@ -200,14 +180,11 @@ export function ResetPage() {
   const [code, setCode] = useState("");
   const [password, setPassword] = useState("");
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  async function submit(e: FormEvent) {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       if (!sent) {
         await api.request("POST", "/api/auth/password/forgot", { json: { email }, anonymous: true });
         setSent(true);
@@ -218,12 +195,8 @@ export function ResetPage() {
         });
         navigate("/login", { replace: true });
       }
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
+  };
 
   return (
     <AuthFrame title="Reset your password">

@@ -12,7 +12,7 @@ import type {
   RetentionOut,
 } from "../api/types";
 import { Notice } from "../components/Layout";
-import { formatWhen, saveBlob, useLoad, useTitle } from "../hooks";
+import { formatWhen, saveBlob, useAction, useLoad, useTitle } from "../hooks";
 
 const PAGE_SIZE = 50;
 const DIMENSIONS: Record<string, string> = {
@@ -181,20 +181,7 @@ function BiasAuditPanel() {
   const [report, setReport] = useState<BiasAudit | null>(null);
   const [uploaded, setUploaded] = useState<DemographicsUploaded | null>(null);
   const [counterfactual, setCounterfactual] = useState<CounterfactualAudit | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
   const audit = () => run(async () => setReport(await api.get<BiasAudit>(`/api/jobs/${jobId}/bias-audit`)));
   const upload = (file: File | undefined) =>
     file &&
